@@ -1,0 +1,134 @@
+package dev.helpdesk.migrator.api;
+
+import dev.helpdesk.migrator.api.Caller.Kind;
+import dev.helpdesk.migrator.config.Settings;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The HTTP API. Handlers run in the order of CONTRACT §3's error precedence: credentials
+ * (401), header size (431, in the HTTP codec), body size (413), then the route's own
+ * validation (400) and look-ups (404).
+ */
+public final class ApiVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);
+  static final String CALLER = "caller";
+
+  private final Settings settings;
+  private HttpServer server;
+
+  public ApiVerticle(Settings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public Future<?> start() {
+    Authenticator authenticator = new Authenticator(vertx, settings.auth());
+    AccountRoutes accounts = new AccountRoutes(vertx, settings);
+    HealthRoutes health = new HealthRoutes(vertx, settings);
+
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(health::live);
+    router.get("/health/ready").handler(health::ready);
+
+    router.route().handler(ctx -> authenticator.authenticate(ctx.request().getHeader("Authorization"))
+        .onSuccess(caller -> {
+          ctx.put(CALLER, caller);
+          ctx.next();
+        })
+        .onFailure(ctx::fail));
+    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.http().maxBodyBytes()));
+
+    Set<Kind> mobile = EnumSet.of(Kind.MOBILE);
+    Set<Kind> conversations = EnumSet.of(Kind.CONVERSATIONS);
+    route(router, HttpMethod.POST, "/v1/accounts", EnumSet.of(Kind.CONVERSATIONS, Kind.OPERATOR), accounts::create);
+    route(router, HttpMethod.GET, "/v1/accounts", mobile, accounts::list);
+    route(router, HttpMethod.GET, "/v1/accounts/:accountId", EnumSet.allOf(Kind.class), accounts::get);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/start-migration", mobile, accounts::startFromApp);
+    route(router, HttpMethod.POST, "/v1/migrate", conversations, accounts::startFromConversations);
+
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));
+    router.errorHandler(405, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setPort(settings.http().port())
+        .setMaxHeaderSize(settings.http().maxHeaderBytes())
+        .setMaxInitialLineLength(8192)
+        .setCompressionSupported(true);
+    return vertx.createHttpServer(options)
+        .invalidRequestHandler(ApiVerticle::invalidRequest)
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> {
+          server = s;
+          log.info("API listening on port {}", s.actualPort());
+        });
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private static void route(Router router, HttpMethod method, String path, Set<Kind> callers,
+                            Handler<RoutingContext> handler) {
+    router.route(method, path).handler(ctx -> {
+      Caller caller = ctx.get(CALLER);
+      if (!callers.contains(caller.kind())) {
+        ApiError.unauthorized("this credential is not accepted on this route").send(ctx);
+        return;
+      }
+      handler.handle(ctx);
+    });
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ApiError e) {
+      e.send(ctx);
+    } else if (ctx.statusCode() == 413) {
+      ApiError.send(ctx, 413, "payload_too_large", "the body is larger than " + settings.http().maxBodyBytes() + " bytes");
+    } else if (ctx.statusCode() == 400) {
+      ApiError.send(ctx, 400, "bad_request", "malformed request");
+    } else if (ctx.statusCode() == 404) {
+      ApiError.send(ctx, 404, "not_found", "not found");
+    } else {
+      log.error("unhandled failure on {} {}", ctx.request().method(), ctx.normalizedPath(), failure);
+      ApiError.send(ctx, 500, "internal", "internal error");
+    }
+  }
+
+  /** Requests the HTTP codec could not decode never reach the router; answer them in the same JSON shape. */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    boolean headers = cause instanceof TooLongHttpHeaderException;
+    request.response()
+        .setStatusCode(headers ? 431 : 400)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(new JsonObject()
+            .put("error", headers ? "headers_too_large" : "bad_request")
+            .put("message", headers ? "request headers are too large" : "malformed HTTP request")
+            .encode());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,116 @@
+package dev.helpdesk.migrator.api;
+
+import dev.helpdesk.migrator.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Turns an {@code Authorization} header into a {@link Caller}. JWT signatures are checked by
+ * vertx-auth-jwt; what it tolerates (no {@code exp}, unsigned tokens, other algorithms, a
+ * future {@code nbf}) is refused here before or after it. Static tokens are compared in
+ * constant time over their digests, so neither content nor length leaks through timing.
+ */
+public final class Authenticator {
+  private final List<JWTAuth> jwtKeys = new ArrayList<>();
+  private final List<byte[]> conversationsDigests;
+  private final List<byte[]> adminDigests;
+
+  public Authenticator(Vertx vertx, Settings.Auth auth) {
+    jwtKeys.add(jwt(vertx, auth.jwtSecret()));
+    if (auth.jwtPreviousSecret() != null) jwtKeys.add(jwt(vertx, auth.jwtPreviousSecret()));
+    conversationsDigests = auth.conversationsCallerTokens().stream().map(Authenticator::digest).toList();
+    adminDigests = auth.adminTokens().stream().map(Authenticator::digest).toList();
+  }
+
+  private static JWTAuth jwt(Vertx vertx, String secret) {
+    return JWTAuth.create(vertx, new JWTAuthOptions()
+        .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
+        .setJWTOptions(new JWTOptions().setLeeway(0)));
+  }
+
+  public Future<Caller> authenticate(String authorization) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return Future.failedFuture(ApiError.unauthorized("a bearer credential is required"));
+    }
+    String token = authorization.substring(7).trim();
+    if (token.isEmpty() || token.length() > 4096) return Future.failedFuture(ApiError.unauthorized("invalid credential"));
+    byte[] digest = digest(token);
+    // Every static token is compared, whichever matches, so timing does not tell which list it is in.
+    boolean conversations = matchesAny(conversationsDigests, digest);
+    boolean admin = matchesAny(adminDigests, digest);
+    if (conversations) return Future.succeededFuture(new Caller(Caller.Kind.CONVERSATIONS, "conversations", Set.of()));
+    if (admin) return Future.succeededFuture(new Caller(Caller.Kind.OPERATOR, "operator", Set.of()));
+    if (token.chars().filter(c -> c == '.').count() != 2) return Future.failedFuture(ApiError.unauthorized("invalid credential"));
+    if (!hs256Header(token)) return Future.failedFuture(ApiError.unauthorized("invalid token"));
+    return verify(token, 0);
+  }
+
+  private Future<Caller> verify(String token, int keyIndex) {
+    return jwtKeys.get(keyIndex).authenticate(new TokenCredentials(token))
+        .transform(ar -> {
+          if (ar.succeeded()) return mobileCaller(ar.result().principal());
+          if (keyIndex + 1 < jwtKeys.size()) return verify(token, keyIndex + 1);
+          return Future.failedFuture(ApiError.unauthorized("invalid token"));
+        });
+  }
+
+  private static Future<Caller> mobileCaller(JsonObject claims) {
+    long now = System.currentTimeMillis() / 1000;
+    if (!(claims.getValue("exp") instanceof Number exp) || exp.doubleValue() <= now) {
+      return Future.failedFuture(ApiError.unauthorized("token expired or without exp"));
+    }
+    Object nbf = claims.getValue("nbf");
+    if (nbf != null && (!(nbf instanceof Number n) || n.doubleValue() > now)) {
+      return Future.failedFuture(ApiError.unauthorized("token not valid yet"));
+    }
+    if (!(claims.getValue("sub") instanceof String sub) || sub.isEmpty()
+        || !(claims.getValue("accounts") instanceof JsonArray accounts)) {
+      return Future.failedFuture(ApiError.unauthorized("token without sub or accounts"));
+    }
+    Set<String> ids = new HashSet<>();
+    for (Object a : accounts) {
+      if (!(a instanceof String s)) return Future.failedFuture(ApiError.unauthorized("accounts must be strings"));
+      ids.add(s);
+    }
+    return Future.succeededFuture(new Caller(Caller.Kind.MOBILE, sub, Set.copyOf(ids)));
+  }
+
+  /** Only HS256 is ours: "none" and every other algorithm are refused before any verification. */
+  private static boolean hs256Header(String token) {
+    try {
+      String header = new String(Base64.getUrlDecoder().decode(token.substring(0, token.indexOf('.'))), StandardCharsets.UTF_8);
+      return "HS256".equals(new JsonObject(header).getValue("alg"));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static boolean matchesAny(List<byte[]> digests, byte[] candidate) {
+    boolean match = false;
+    for (byte[] d : digests) match |= MessageDigest.isEqual(d, candidate);
+    return match;
+  }
+
+  private static byte[] digest(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

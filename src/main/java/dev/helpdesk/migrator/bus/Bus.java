@@ -1,0 +1,101 @@
+package dev.helpdesk.migrator.bus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Every event-bus address of the service and the shape of what travels on it. Requests and
+ * replies are JSON objects; a failed request carries a {@link Failure} as its failure code.
+ */
+public final class Bus {
+  private Bus() {}
+
+  // --- accounts store (accounts.AccountStoreVerticle) -----------------------------------
+  /** {accountId, name} → {created: boolean, account: Account}. */
+  public static final String ACCOUNT_UPSERT = "accounts.upsert";
+  /** {accountId} → Account, or NOT_FOUND. */
+  public static final String ACCOUNT_GET = "accounts.get";
+  /** {accountIds: [..]} → {items: [Account]} (only those that exist, in the given order). */
+  public static final String ACCOUNTS_GET_MANY = "accounts.get-many";
+  /** {accountId, exists: boolean, threadCount: int?} → Account: what Conversations said of the account. */
+  public static final String ACCOUNT_CHECKED = "accounts.checked";
+  /** {accountId, origin: "mobile"|"conversations", force: boolean} → StartAnswer, or NOT_FOUND. */
+  public static final String MIGRATION_START = "accounts.start-migration";
+
+  // --- Conversations client (conversations.ConversationsVerticle) -----------------------
+  /** {accountId, budgetMs: long?} → {exists: boolean, threadCount: int?}, or UNAVAILABLE. */
+  public static final String CONVERSATIONS_CHECK = "conversations.check";
+  /** {accountId} → {brands: [...]} as CONTRACT §2.2, NOT_FOUND, or UNAVAILABLE. */
+  public static final String CONVERSATIONS_CHANNELS = "conversations.channels";
+  /** {} → {breaker: "CLOSED"|"OPEN"|"HALF_OPEN"}. */
+  public static final String CONVERSATIONS_STATE = "conversations.state";
+
+  // --- job runner (migration.JobRunnerVerticle) -----------------------------------------
+  /** published {accountId}: a job was queued, claim now rather than at the next sweep. */
+  public static final String JOBS_WAKEUP = "jobs.wakeup";
+
+  /** Failure codes, chosen to be the HTTP status the API answers with. */
+  public enum Failure {
+    BAD_REQUEST(400, "bad_request"),
+    NOT_FOUND(404, "not_found"),
+    UNAVAILABLE(503, "unavailable"),
+    INTERNAL(500, "internal");
+
+    public final int status;
+    public final String code;
+
+    Failure(int status, String code) {
+      this.status = status;
+      this.code = code;
+    }
+
+    public static Failure of(Throwable t) {
+      if (t instanceof ReplyException re) {
+        for (Failure f : values()) if (f.status == re.failureCode()) return f;
+        // no handler, or the reply timed out: the component behind the address is not answering
+        return UNAVAILABLE;
+      }
+      return INTERNAL;
+    }
+  }
+
+  public static Future<JsonObject> request(Vertx vertx, String address, JsonObject body, long timeoutMs) {
+    return vertx.eventBus().<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body);
+  }
+
+  /** Replies with the outcome of {@code work}: its value, or its failure mapped to a {@link Failure}. */
+  public static void reply(Message<JsonObject> message, Future<JsonObject> work) {
+    work.onComplete(ar -> {
+      if (ar.succeeded()) {
+        message.reply(ar.result());
+      } else if (ar.cause() instanceof ServiceException se) {
+        message.fail(se.failure.status, se.getMessage());
+      } else {
+        message.fail(Failure.INTERNAL.status, "internal error");
+      }
+    });
+  }
+
+  /** A failure meant to cross the bus: its message is safe to show to a caller. */
+  public static final class ServiceException extends RuntimeException {
+    public final Failure failure;
+
+    public ServiceException(Failure failure, String message) {
+      super(message, null, false, false);
+      this.failure = failure;
+    }
+  }
+
+  public static ServiceException notFound(String message) {
+    return new ServiceException(Failure.NOT_FOUND, message);
+  }
+
+  public static ServiceException unavailable(String message) {
+    return new ServiceException(Failure.UNAVAILABLE, message);
+  }
+}

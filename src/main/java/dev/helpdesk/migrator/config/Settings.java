@@ -1,0 +1,122 @@
+package dev.helpdesk.migrator.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Everything the service is configured with, read once and validated as a whole, so a
+ * bad deployment stops at start-up with the key's name instead of failing at 3 a.m.
+ * Key names are the environment variable names of CONTRACT §4.
+ */
+public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
+                       Auth auth, Migration migration) {
+
+  public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
+
+  public record Pg(String uri, int poolSize, long acquireTimeoutMs, long queryTimeoutMs) {
+    @Override public String toString() { return "Pg[uri=<redacted>, poolSize=" + poolSize + "]"; }
+  }
+
+  /** {@code httpClient} is "netty" or "crt": the SDK's netty client targets Netty 4.1 while Vert.x brings 4.2. */
+  public record Dynamo(String endpoint, String region, String threadsTable, String messagesTable,
+                       String threadsIndex, String httpClient, int maxInFlight, long callTimeoutMs,
+                       int maxAttempts, int readRateTotal) {}
+
+  public record Conversations(URI baseUrl, String token, long timeoutMs, int maxAttempts,
+                              long backoffBaseMs, long backoffMaxMs, int breakerMaxFailures,
+                              long breakerResetMs) {
+    @Override public String toString() { return "Conversations[baseUrl=" + baseUrl + ", token=<redacted>]"; }
+  }
+
+  /** {@code allowedHosts} holds lower-case "host" or "host:port" entries. */
+  public record Media(String token, Set<String> allowedHosts, long timeoutMs, int maxAttempts,
+                      long maxBytes, int concurrency) {
+    @Override public String toString() { return "Media[allowedHosts=" + allowedHosts + ", token=<redacted>]"; }
+  }
+
+  public record Auth(List<String> conversationsCallerTokens, List<String> adminTokens,
+                     String jwtSecret, String jwtPreviousSecret) {
+    @Override public String toString() { return "Auth[<redacted>]"; }
+  }
+
+  public record Migration(String attachmentsDir, int recentDays, int maxFailures, double maxFailureRatio,
+                          int accountsParallel, int threadConcurrency, int batchSize,
+                          long progressIntervalMs, long leaseTtlMs, long heartbeatMs, long sweepMs) {}
+
+  static final int MIN_JWT_SECRET_BYTES = 32;
+  static final int MIN_STATIC_TOKEN_CHARS = 16;
+
+  public static Settings from(JsonObject json) {
+    RawConfig c = new RawConfig(json);
+    Http http = new Http(c.port("HTTP_PORT", 8080), c.positiveInt("HTTP_MAX_HEADER_BYTES", 8192),
+        c.positiveInt("HTTP_MAX_BODY_BYTES", 16384));
+    Pg pg = new Pg(pgUri(c), c.positiveInt("PG_POOL_SIZE", 16), c.positiveLong("PG_ACQUIRE_TIMEOUT_MS", 5000),
+        c.positiveLong("PG_QUERY_TIMEOUT_MS", 15000));
+    Dynamo dynamo = new Dynamo(c.string("DYNAMODB_ENDPOINT", ""), c.string("AWS_REGION", "us-east-1"),
+        c.string("DYNAMODB_THREADS_TABLE", "conversations-threads"),
+        c.string("DYNAMODB_MESSAGES_TABLE", "conversations-messages"),
+        c.string("DYNAMODB_THREADS_INDEX", "accountId-lastMessageAt-index"),
+        oneOf(c, "DYNAMODB_HTTP_CLIENT", "netty", Set.of("netty", "crt")),
+        c.positiveInt("DYNAMODB_MAX_IN_FLIGHT", 32), c.positiveLong("DYNAMODB_CALL_TIMEOUT_MS", 10000),
+        c.positiveInt("DYNAMODB_MAX_ATTEMPTS", 8), c.nonNegativeInt("DYNAMODB_READ_RATE_TOTAL", 0));
+    if (!dynamo.endpoint().isEmpty()) c.httpUrl("DYNAMODB_ENDPOINT", null);
+    Conversations conversations = new Conversations(c.httpUrl("CONVERSATIONS_BASE_URL", null),
+        c.secrets("CONVERSATIONS_TOKEN", 1).get(0), c.positiveLong("CONVERSATIONS_TIMEOUT_MS", 2000),
+        c.positiveInt("CONVERSATIONS_MAX_ATTEMPTS", 4), c.positiveLong("CONVERSATIONS_BACKOFF_BASE_MS", 100),
+        c.positiveLong("CONVERSATIONS_BACKOFF_MAX_MS", 2000), c.positiveInt("BREAKER_MAX_FAILURES", 5),
+        c.positiveLong("BREAKER_RESET_TIMEOUT_MS", 10000));
+    Media media = new Media(c.secrets("MEDIA_TOKEN", 1).get(0), allowedHosts(c),
+        c.positiveLong("MEDIA_TIMEOUT_MS", 10000), c.positiveInt("MEDIA_MAX_ATTEMPTS", 4),
+        c.positiveLong("MEDIA_MAX_BYTES", 50L * 1024 * 1024), c.positiveInt("MEDIA_CONCURRENCY", 16));
+    Auth auth = new Auth(c.secrets("CONVERSATIONS_CALLER_TOKEN", MIN_STATIC_TOKEN_CHARS),
+        c.secrets("ADMIN_TOKEN", MIN_STATIC_TOKEN_CHARS), c.secret("JWT_HS256_SECRET", MIN_JWT_SECRET_BYTES),
+        c.string("JWT_HS256_PREVIOUS_SECRET", null) == null ? null
+            : c.secret("JWT_HS256_PREVIOUS_SECRET", MIN_JWT_SECRET_BYTES));
+    Migration migration = new Migration(c.required("ATTACHMENTS_DIR"), c.positiveInt("MIGRATION_RECENT_DAYS", 30),
+        c.positiveInt("MIGRATION_MAX_FAILURES", 1000), c.ratio("MIGRATION_MAX_FAILURE_RATIO", 0.05),
+        c.positiveInt("MIGRATION_ACCOUNTS_PARALLEL", 4), c.positiveInt("MIGRATION_THREAD_CONCURRENCY", 8),
+        c.positiveInt("MIGRATION_BATCH_SIZE", 500), c.positiveLong("MIGRATION_PROGRESS_INTERVAL_MS", 300),
+        c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000), c.positiveLong("MIGRATION_HEARTBEAT_MS", 10000),
+        c.positiveLong("MIGRATION_SWEEP_MS", 5000));
+    if (migration.heartbeatMs() * 2 > migration.leaseTtlMs()) {
+      throw new ConfigException("MIGRATION_HEARTBEAT_MS", "must be at most half of MIGRATION_LEASE_TTL_MS");
+    }
+    if (auth.conversationsCallerTokens().stream().anyMatch(auth.adminTokens()::contains)) {
+      throw new ConfigException("ADMIN_TOKEN", "must differ from CONVERSATIONS_CALLER_TOKEN");
+    }
+    return new Settings(http, pg, dynamo, conversations, media, auth, migration);
+  }
+
+  private static String pgUri(RawConfig c) {
+    String s = c.required("PG_URI");
+    try {
+      URI uri = new URI(s);
+      boolean ok = ("postgresql".equals(uri.getScheme()) || "postgres".equals(uri.getScheme()))
+          && uri.getHost() != null && uri.getPath() != null && uri.getPath().length() > 1;
+      if (!ok) throw new ConfigException("PG_URI", "must look like postgresql://user:password@host:port/database");
+      return s;
+    } catch (java.net.URISyntaxException e) {
+      throw new ConfigException("PG_URI", "must look like postgresql://user:password@host:port/database");
+    }
+  }
+
+  private static Set<String> allowedHosts(RawConfig c) {
+    Set<String> hosts = c.list("MEDIA_ALLOWED_HOSTS").stream().map(String::toLowerCase).collect(Collectors.toSet());
+    for (String h : hosts) {
+      if (h.contains("/") || h.contains("@") || h.contains("*")) {
+        throw new ConfigException("MEDIA_ALLOWED_HOSTS", "entries are host or host:port, no scheme, path or wildcard");
+      }
+    }
+    return hosts;
+  }
+
+  private static String oneOf(RawConfig c, String key, String fallback, Set<String> allowed) {
+    String v = c.string(key, fallback);
+    if (!allowed.contains(v)) throw new ConfigException(key, "must be one of " + allowed);
+    return v;
+  }
+}

@@ -1,0 +1,40 @@
+package dev.helpdesk.migrator.conversations;
+
+import dev.helpdesk.migrator.bus.Bus;
+import dev.helpdesk.migrator.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+
+/** Serves Conversations' API on the event bus, so one breaker guards every caller of the instance. */
+public final class ConversationsVerticle extends VerticleBase {
+  private final Settings.Conversations settings;
+  private ConversationsClient client;
+
+  public ConversationsVerticle(Settings.Conversations settings) {
+    this.settings = settings;
+  }
+
+  /** The whole retry schedule, used when the caller did not name a tighter budget. */
+  private long fullBudgetMs() {
+    return settings.maxAttempts() * (settings.timeoutMs() + settings.backoffMaxMs());
+  }
+
+  @Override
+  public Future<?> start() {
+    client = new ConversationsClient(vertx, settings);
+    var bus = vertx.eventBus();
+    bus.<JsonObject>consumer(Bus.CONVERSATIONS_CHECK, m -> Bus.reply(m,
+        client.check(m.body().getString("accountId"), m.body().getLong("budgetMs", fullBudgetMs()))));
+    bus.<JsonObject>consumer(Bus.CONVERSATIONS_CHANNELS, m -> Bus.reply(m,
+        client.channels(m.body().getString("accountId"), m.body().getLong("budgetMs", fullBudgetMs()))));
+    bus.<JsonObject>consumer(Bus.CONVERSATIONS_STATE, m ->
+        m.reply(new JsonObject().put("breaker", client.breakerState())));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return client == null ? Future.succeededFuture() : client.close();
+  }
+}

@@ -1,0 +1,67 @@
+package dev.helpdesk.migrator.db;
+
+import dev.helpdesk.migrator.config.Settings;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.flywaydb.core.Flyway;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/** The one PostgreSQL pool of the process and the schema migration that precedes it. */
+public final class Database {
+  public static final String POOL_NAME = "migrator-pg";
+
+  private Database() {}
+
+  /**
+   * A pool shared by every verticle of this Vert.x instance (same name, same pool). Acquiring a
+   * connection is bounded: an exhausted pool fails the request instead of parking it forever.
+   */
+  public static Pool pool(Vertx vertx, Settings.Pg pg) {
+    PoolOptions poolOptions = new PoolOptions()
+        .setMaxSize(pg.poolSize())
+        .setShared(true)
+        .setName(POOL_NAME)
+        .setMaxWaitQueueSize(pg.poolSize() * 64)
+        .setConnectionTimeout((int) pg.acquireTimeoutMs())
+        .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
+    PgConnectOptions connect = PgConnectOptions.fromUri(pg.uri())
+        .setReconnectAttempts(0)
+        .setPipeliningLimit(1);
+    return PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build();
+  }
+
+  /** Creates or upgrades the schema. Blocking JDBC: run it on a worker thread. */
+  public static void migrateSchema(Settings.Pg pg) {
+    URI uri = URI.create(pg.uri());
+    String jdbc = "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getPath()
+        + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    String user = null;
+    String password = null;
+    if (uri.getRawUserInfo() != null) {
+      String[] parts = uri.getRawUserInfo().split(":", 2);
+      user = URLDecoder.decode(parts[0], StandardCharsets.UTF_8);
+      password = parts.length > 1 ? URLDecoder.decode(parts[1], StandardCharsets.UTF_8) : null;
+    }
+    Flyway.configure()
+        .dataSource(jdbc, user, password)
+        .locations("classpath:db/migration")
+        .connectRetries(5)
+        .load()
+        .migrate();
+  }
+
+  public static Future<Void> migrateSchema(Vertx vertx, Settings.Pg pg) {
+    return vertx.executeBlocking(() -> {
+      migrateSchema(pg);
+      return null;
+    });
+  }
+}

@@ -1,0 +1,86 @@
+package dev.helpdesk.migrator.migration;
+
+import dev.helpdesk.migrator.accounts.AccountTransitions;
+import dev.helpdesk.migrator.accounts.MigrationStatus;
+import dev.helpdesk.migrator.bus.Bus;
+import dev.helpdesk.migrator.bus.Bus.Failure;
+import dev.helpdesk.migrator.sink.ChannelSink;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Phase 1: brands and channels through Conversations' API, then {@code channels_only} so the
+ * app can open its inbox. The upsert, the status and the checkpoint commit together.
+ */
+final class ChannelsPhase implements Phase {
+  private static final Logger log = LoggerFactory.getLogger(ChannelsPhase.class);
+  static final String NAME = "channels";
+  /** Rounds of the client's own retry schedule before an outage fails the run (a later start resumes it). */
+  private static final int OUTAGE_ROUNDS = 6;
+  private static final long ROUND_PAUSE_MS = 5_000;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final String nextPhase;
+  private final long busTimeoutMs;
+
+  ChannelsPhase(Vertx vertx, Pool pool, String nextPhase, long busTimeoutMs) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.nextPhase = nextPhase;
+    this.busTimeoutMs = busTimeoutMs;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Future<Job> run(Job job) {
+    return fetchChannels(job.accountId(), 1).compose(answer -> threadsTotal(job.accountId()).compose(total ->
+        pool.withTransaction(tx -> ChannelSink.upsert(tx, job.accountId(), answer.getJsonArray("brands"))
+            .compose(written -> {
+              if (!written.skipped().isEmpty()) {
+                log.warn("account {}: {} brand/channel entries without ids were not stored: {}",
+                    job.accountId(), written.skipped().size(), written.skipped());
+              }
+              JsonObject progress = ProgressTracker.afterChannels(job, total);
+              return AccountTransitions.advance(tx, job.accountId(), MigrationStatus.MIGRATING,
+                      MigrationStatus.CHANNELS_ONLY, progress)
+                  .compose(moved -> moved ? JobStore.checkpoint(tx, job, nextPhase, new JsonObject())
+                      : Future.failedFuture(new JobStore.LeaseLost(job.jobId())));
+            }))
+            .map(v -> job.at(nextPhase, new JsonObject()))));
+  }
+
+  private Future<JsonObject> fetchChannels(String accountId, int round) {
+    return Bus.request(vertx, Bus.CONVERSATIONS_CHANNELS, new JsonObject().put("accountId", accountId), busTimeoutMs)
+        .recover(t -> {
+          Failure failure = Failure.of(t);
+          if (failure == Failure.NOT_FOUND) {
+            return Future.failedFuture(new RunFailure("conversations_unknown_account: Conversations answered 404 for its channels"));
+          }
+          if (round >= OUTAGE_ROUNDS) {
+            return Future.failedFuture(new RunFailure("conversations_unavailable: channels could not be fetched"));
+          }
+          Promise<JsonObject> later = Promise.promise();
+          vertx.setTimer(ROUND_PAUSE_MS * round, id -> fetchChannels(accountId, round + 1).onComplete(later));
+          return later.future();
+        });
+  }
+
+  /** Conversations' own thread count; when the run was started without a check, ask once (best effort). */
+  private Future<Integer> threadsTotal(String accountId) {
+    return AccountTransitions.threadCount(pool, accountId).compose(known -> known != null
+        ? Future.succeededFuture(known)
+        : Bus.request(vertx, Bus.CONVERSATIONS_CHECK, new JsonObject().put("accountId", accountId), busTimeoutMs)
+            .map(c -> c.getInteger("threadCount"))
+            .otherwise((Integer) null));
+  }
+}

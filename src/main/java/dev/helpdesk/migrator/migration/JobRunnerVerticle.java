@@ -1,0 +1,97 @@
+package dev.helpdesk.migrator.migration;
+
+import dev.helpdesk.migrator.bus.Bus;
+import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.db.Database;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Claims jobs from PostgreSQL and runs them: at once when one is queued on this instance
+ * (wake-up), and at every sweep for jobs queued elsewhere or whose owner died.
+ */
+public final class JobRunnerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(JobRunnerVerticle.class);
+  /** A job that keeps crashing its runs (not failing cleanly) is failed after this many claims. */
+  static final int MAX_CLAIMS = 20;
+
+  private final Settings settings;
+  private final String instanceId = "migrator-" + UUID.randomUUID();
+  private final Map<Long, Job> held = new ConcurrentHashMap<>();
+  private JobStore jobs;
+  private MigrationRun run;
+  private boolean claiming;
+  private boolean stopping;
+
+  public JobRunnerVerticle(Settings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public Future<?> start() {
+    Pool pool = Database.pool(vertx, settings.pg());
+    Settings.Migration m = settings.migration();
+    jobs = new JobStore(pool, instanceId, m.leaseTtlMs());
+    long busTimeout = settings.conversations().maxAttempts()
+        * (settings.conversations().timeoutMs() + settings.conversations().backoffMaxMs()) + 1000;
+    run = new MigrationRun(pool, jobs, List.of(new ChannelsPhase(vertx, pool, "recent", busTimeout)));
+    vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
+    vertx.setPeriodic(m.sweepMs(), t -> claimMore());
+    vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
+    log.info("job runner {} started", instanceId);
+    claimMore();
+    return Future.succeededFuture();
+  }
+
+  private int capacity() {
+    return settings.migration().accountsParallel() * 2;
+  }
+
+  private void claimMore() {
+    if (claiming || stopping || held.size() >= capacity()) return;
+    claiming = true;
+    jobs.claim().onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        log.warn("claiming jobs failed: {}", ar.cause().toString());
+        return;
+      }
+      Job job = ar.result();
+      if (job == null) return;
+      held.put(job.jobId(), job);
+      run.execute(job).onComplete(done -> {
+        held.remove(job.jobId());
+        claimMore();
+      });
+      claimMore();
+    });
+  }
+
+  private void heartbeat() {
+    List<Long> ids = new ArrayList<>(held.keySet());
+    jobs.renew(ids).onSuccess(stillHeld -> {
+      var lost = new HashSet<>(ids);
+      stillHeld.forEach(lost::remove);
+      lost.forEach(id -> log.warn("job {}: lease could not be renewed; its next write will stop it", id));
+    }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()));
+  }
+
+  /** Hands held jobs back so another instance resumes them at once instead of after the lease TTL. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    List<Future<Void>> releases = new ArrayList<>();
+    held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
+    return Future.join(releases);
+  }
+}

@@ -1,0 +1,105 @@
+package dev.helpdesk.migrator.migration;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.List;
+
+/**
+ * Claims, leases and checkpoints of migration jobs. Leases expire by the database clock, so
+ * instances with skewed clocks still agree on who owns a job.
+ */
+public final class JobStore {
+  /** A write found that the job's lease is no longer ours: stop, another owner carries on. */
+  public static final class LeaseLost extends RuntimeException {
+    LeaseLost(long jobId) {
+      super("lease on job " + jobId + " was lost", null, false, false);
+    }
+  }
+
+  private static final String CLAIM = """
+      update migration_jobs j set state = 'running', lease_owner = $1,
+        lease_until = now() + $2 * interval '1 millisecond', lease_epoch = j.lease_epoch + 1,
+        attempts = j.attempts + 1, updated_at = now()
+      where j.job_id = (
+        select job_id from migration_jobs
+        where state = 'queued' or (state = 'running' and lease_until < now())
+        order by priority, job_id
+        limit 1
+        for update skip locked)
+      returning j.job_id, j.account_id, j.force, j.priority, j.phase, j.checkpoint, j.recent_cutoff,
+        j.run_started, j.lease_epoch""";
+
+  private static final String RENEW = """
+      update migration_jobs set lease_until = now() + $3 * interval '1 millisecond'
+      where lease_owner = $1 and job_id = any($2) and state = 'running' and lease_until > now()
+      returning job_id""";
+
+  /** Every write of a run passes through this fence in its own transaction. */
+  private static final String CHECKPOINT = """
+      update migration_jobs set phase = $4, checkpoint = $5, updated_at = now()
+      where job_id = $1 and lease_owner = $2 and lease_epoch = $3 and state = 'running' and lease_until > now()""";
+
+  private static final String END = """
+      update migration_jobs set state = $4, lease_owner = null, lease_until = null, updated_at = now()
+      where job_id = $1 and lease_owner = $2 and lease_epoch = $3 and state = 'running'""";
+
+  /** Hands a job back to the queue (shutdown, or a transient outage): the next claim resumes it. */
+  private static final String RELEASE = """
+      update migration_jobs set state = 'queued', lease_owner = null, lease_until = null, updated_at = now()
+      where job_id = $1 and lease_owner = $2 and lease_epoch = $3 and state = 'running'""";
+
+  private static final String HEARTBEAT = """
+      insert into instances (instance_id, seen_at) values ($1, now())
+      on conflict (instance_id) do update set seen_at = now()""";
+
+  private final Pool pool;
+  private final String owner;
+  private final long leaseTtlMs;
+
+  public JobStore(Pool pool, String owner, long leaseTtlMs) {
+    this.pool = pool;
+    this.owner = owner;
+    this.leaseTtlMs = leaseTtlMs;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /** The next claimable job, or null when there is none. */
+  public Future<Job> claim() {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseTtlMs))
+        .map(rows -> rows.size() == 0 ? null : Job.from(rows.iterator().next(), owner));
+  }
+
+  /** Renews the leases of the jobs held; returns the ids still held. */
+  public Future<List<Long>> renew(List<Long> jobIds) {
+    return pool.preparedQuery(HEARTBEAT).execute(Tuple.of(owner))
+        .compose(v -> pool.preparedQuery(RENEW).execute(Tuple.of(owner, jobIds.toArray(Long[]::new), leaseTtlMs)))
+        .map(rows -> {
+          List<Long> held = new java.util.ArrayList<>();
+          rows.forEach(r -> held.add(r.getLong("job_id")));
+          return held;
+        });
+  }
+
+  /** Records how far the run got, inside the caller's transaction; fails with LeaseLost when not ours. */
+  public static Future<Void> checkpoint(SqlClient tx, Job job, String phase, JsonObject checkpoint) {
+    return tx.preparedQuery(CHECKPOINT)
+        .execute(Tuple.of(job.jobId(), job.owner(), job.epoch(), phase, checkpoint))
+        .compose(r -> r.rowCount() == 1 ? Future.<Void>succeededFuture() : Future.failedFuture(new LeaseLost(job.jobId())));
+  }
+
+  public static Future<Void> end(SqlClient tx, Job job, boolean succeeded) {
+    return tx.preparedQuery(END).execute(Tuple.of(job.jobId(), job.owner(), job.epoch(), succeeded ? "done" : "failed"))
+        .compose(r -> r.rowCount() == 1 ? Future.<Void>succeededFuture() : Future.failedFuture(new LeaseLost(job.jobId())));
+  }
+
+  public Future<Void> release(Job job) {
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(job.jobId(), job.owner(), job.epoch())).mapEmpty();
+  }
+}
