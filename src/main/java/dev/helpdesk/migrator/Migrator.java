@@ -7,7 +7,11 @@ import dev.helpdesk.migrator.conversations.ConversationsVerticle;
 import dev.helpdesk.migrator.db.Database;
 import dev.helpdesk.migrator.migration.JobRunnerVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The service as one unit: schema first, then the verticles, the API last so that the port
@@ -16,6 +20,7 @@ import io.vertx.core.Vertx;
 public final class Migrator {
   private final Vertx vertx;
   private final ApiVerticle api;
+  private final List<String> deployments = new ArrayList<>();
 
   private Migrator(Vertx vertx, ApiVerticle api) {
     this.vertx = vertx;
@@ -23,13 +28,27 @@ public final class Migrator {
   }
 
   public static Future<Migrator> start(Vertx vertx, Settings settings) {
-    ApiVerticle api = new ApiVerticle(settings);
+    Migrator m = new Migrator(vertx, new ApiVerticle(settings));
     return Database.migrateSchema(vertx, settings.pg())
-        .compose(v -> vertx.deployVerticle(new AccountStoreVerticle(settings)))
-        .compose(v -> vertx.deployVerticle(new ConversationsVerticle(settings.conversations())))
-        .compose(v -> vertx.deployVerticle(new JobRunnerVerticle(settings)))
-        .compose(v -> vertx.deployVerticle(api))
-        .map(v -> new Migrator(vertx, api));
+        .compose(v -> m.deploy(new AccountStoreVerticle(settings)))
+        .compose(v -> m.deploy(new ConversationsVerticle(settings.conversations())))
+        .compose(v -> m.deploy(new JobRunnerVerticle(settings)))
+        .compose(v -> m.deploy(m.api))
+        .map(v -> m);
+  }
+
+  private Future<Void> deploy(Deployable verticle) {
+    return vertx.deployVerticle(verticle).onSuccess(deployments::add).mapEmpty();
+  }
+
+  /** Undeploys in reverse order: the API closes first, so no request reaches a stopped component. */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id));
+    }
+    return chain.onComplete(ar -> deployments.clear());
   }
 
   public int port() {

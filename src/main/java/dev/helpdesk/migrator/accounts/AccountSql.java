@@ -11,7 +11,7 @@ final class AccountSql {
       insert into accounts (account_id, name) values ($1, $2)
       on conflict (account_id) do update set name = excluded.name,
         updated_at = case when accounts.name is distinct from excluded.name then now() else accounts.updated_at end
-      returning (xmax = 0) as created, """ + COLUMNS;
+      returning (xmax = 0) as created, """ + " " + COLUMNS;
 
   static final String GET = "select " + COLUMNS + " from accounts where account_id = $1";
 
@@ -20,14 +20,14 @@ final class AccountSql {
   /** Conversations knows the account: remember it (and its size) so we do not ask again. */
   static final String MARK_EXISTS = """
       update accounts set checked = true, thread_count = $2, updated_at = now()
-      where account_id = $1 returning """ + COLUMNS;
+      where account_id = $1 returning """ + " " + COLUMNS;
 
   /** Conversations never heard of it; only a never-started account can become not_needed. */
   static final String MARK_NOT_NEEDED = """
       update accounts set checked = true,
         migration_status = case when migration_status = 'not_started' then 'not_needed' else migration_status end,
         updated_at = now()
-      where account_id = $1 returning """ + COLUMNS;
+      where account_id = $1 returning """ + " " + COLUMNS;
 
   /**
    * The one conditional transition that accepts a run. The locked sub-select hands back the

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /** Accounts and the acceptance of runs, straight on PostgreSQL. */
 public final class AccountStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AccountStore.class);
   private final Pool pool;
   private final long queryTimeoutMs;
   private final int recentDays;
@@ -111,7 +112,11 @@ public final class AccountStore {
 
   private <T> Future<T> bounded(Future<T> query) {
     return query.timeout(queryTimeoutMs, TimeUnit.MILLISECONDS)
-        .recover(t -> Future.failedFuture(t instanceof Bus.ServiceException ? t : Bus.unavailable("database unavailable")));
+        .recover(t -> {
+          if (t instanceof Bus.ServiceException) return Future.failedFuture(t);
+          log.warn("accounts store query failed: {}", t.toString());
+          return Future.failedFuture(Bus.unavailable("database unavailable"));
+        });
   }
 
   static JsonObject toJson(Row row) {

@@ -1,0 +1,133 @@
+package dev.helpdesk.migrator.source;
+
+import dev.helpdesk.migrator.config.Settings;
+import io.reactivex.rxjava3.core.Flowable;
+import io.reactivex.rxjava3.core.Scheduler;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.rxjava3.RxHelper;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+
+/**
+ * Reads Conversations' DynamoDB tables (CONTRACT §1). One per Vert.x instance, shared by all
+ * accounts: its single client caps the DynamoDB requests in flight at {@code maxInFlight}.
+ *
+ * <p>Every method returns a cold Flowable of pages driven by downstream demand: the SDK paginator
+ * asks for the next page only when one is requested, and at most two fetched pages wait on the
+ * caller's Vert.x context, where they are delivered. A page that was requested but does not come
+ * fails the flow with a TimeoutException.
+ */
+public final class DynamoSource implements AutoCloseable {
+  /** Pages fetched ahead of the consumer: one being handled, one ready. */
+  private static final int PREFETCH = 2;
+
+  private final Settings.Dynamo settings;
+  private final Integer pageLimit;
+  private final SourceStats stats = new SourceStats();
+  private final DynamoDbAsyncClient client;
+  private final long stallTimeoutMs;
+
+  public DynamoSource(Vertx vertx, Settings.Dynamo settings) {
+    this(vertx, settings, null);
+  }
+
+  /** @param pageLimit Limit of every Query (small values exercise paging in tests); null for DynamoDB's 1 MB pages */
+  public DynamoSource(Vertx vertx, Settings.Dynamo settings, Integer pageLimit) {
+    Objects.requireNonNull(vertx, "vertx");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.pageLimit = pageLimit;
+    this.client = DynamoClientFactory.create(settings, new AttemptCounter(stats));
+    // the SDK's own call time-out fires first, with the better error; this only catches what it misses
+    this.stallTimeoutMs = DynamoClientFactory.callTimeoutMs(settings) + settings.callTimeoutMs();
+  }
+
+  /** Threads whose lastMessageAt is at or after the cutoff, newest first (the GSI). */
+  public Flowable<Page> recentThreads(Context ctx, String accountId, long cutoffMs,
+                                      Map<String, AttributeValue> exclusiveStartKey) {
+    QueryRequest.Builder q = QueryRequest.builder()
+        .tableName(settings.threadsTable())
+        .indexName(settings.threadsIndex())
+        .keyConditionExpression("#a = :a AND #l >= :c")
+        .expressionAttributeNames(Map.of("#a", "accountId", "#l", "lastMessageAt"))
+        .expressionAttributeValues(Map.of(":a", AttributeValue.fromS(accountId),
+            ":c", AttributeValue.fromN(Long.toString(cutoffMs))))
+        .scanIndexForward(false);
+    return pages(ctx, q, exclusiveStartKey);
+  }
+
+  /** Every thread of the account, in threadId order: the table sees threads lacking lastMessageAt. */
+  public Flowable<Page> allThreads(Context ctx, String accountId, Map<String, AttributeValue> exclusiveStartKey) {
+    QueryRequest.Builder q = QueryRequest.builder()
+        .tableName(settings.threadsTable())
+        .keyConditionExpression("#a = :a")
+        .expressionAttributeNames(Map.of("#a", "accountId"))
+        .expressionAttributeValues(Map.of(":a", AttributeValue.fromS(accountId)));
+    return pages(ctx, q, exclusiveStartKey);
+  }
+
+  /** The thread's messages in messageId (time) order. */
+  public Flowable<Page> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey) {
+    QueryRequest.Builder q = QueryRequest.builder()
+        .tableName(settings.messagesTable())
+        .keyConditionExpression("#t = :t")
+        .expressionAttributeNames(Map.of("#t", "threadId"))
+        .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(threadId)))
+        .scanIndexForward(true);
+    return pages(ctx, q, exclusiveStartKey);
+  }
+
+  public SourceStats stats() {
+    return stats;
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+
+  /** A start key as compact DynamoDB-JSON, for checkpoints; null for null or empty. */
+  public static String encodeKey(Map<String, AttributeValue> key) {
+    return key == null || key.isEmpty() ? null : AttributeJson.dynamoJson(key);
+  }
+
+  /** The inverse of {@link #encodeKey}; null for null or blank. */
+  public static Map<String, AttributeValue> decodeKey(String text) {
+    return text == null || text.isBlank() ? null : AttributeJson.parseDynamoMap(text);
+  }
+
+  private Flowable<Page> pages(Context ctx, QueryRequest.Builder q, Map<String, AttributeValue> exclusiveStartKey) {
+    Objects.requireNonNull(ctx, "ctx");
+    if (pageLimit != null) q.limit(pageLimit);
+    if (exclusiveStartKey != null && !exclusiveStartKey.isEmpty()) q.exclusiveStartKey(exclusiveStartKey);
+    QueryRequest request = q.build();
+    Scheduler scheduler = RxHelper.scheduler(ctx);
+    String what = request.indexName() == null ? request.tableName() : request.tableName() + "/" + request.indexName();
+    return Flowable.fromPublisher(client.queryPaginator(request))
+        .compose(new StallGuard<>(scheduler, stallTimeoutMs, what))
+        .map(this::page)
+        .onErrorResumeNext(e -> Flowable.error(unwrap(e)))
+        // delayError: pages already fetched are still handled (and checkpointed) before the error
+        .observeOn(scheduler, true, PREFETCH);
+  }
+
+  private Page page(QueryResponse r) {
+    List<Map<String, AttributeValue>> items = r.items();
+    stats.pages().increment();
+    stats.items().add(items.size());
+    Map<String, AttributeValue> next = r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()
+        ? r.lastEvaluatedKey() : null;
+    return new Page(items, next);
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while (e instanceof CompletionException && e.getCause() != null) e = e.getCause();
+    return e;
+  }
+}
