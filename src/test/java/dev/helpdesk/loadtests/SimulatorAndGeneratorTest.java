@@ -225,6 +225,29 @@ class SimulatorAndGeneratorTest {
   }
 
   @Test
+  void brandsFixtureOverridesGeneratedChannels() throws Exception {
+    JsonObject fixture = new JsonObject(java.nio.file.Files.readString(
+        java.nio.file.Path.of("load-tests/src/test-fixtures/brands-example.json")));
+    ConversationsSimulator withFixture = ConversationsSimulator.start(vertx, new SimulatorOptions().dynamo(dynamo)
+            .tables(TABLES).conversationsToken(CONV_TOKEN).brandsFixture(fixture))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      HttpResponse<String> check = http.send(HttpRequest.newBuilder(
+              URI.create(withFixture.baseUrl() + "/v1/accounts/a-fixture-1/migration-check"))
+          .header("Authorization", "Bearer " + CONV_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, check.statusCode());
+      assertEquals(0, new JsonObject(check.body()).getInteger("threadCount"));
+      HttpResponse<String> channels = http.send(HttpRequest.newBuilder(
+              URI.create(withFixture.baseUrl() + "/v1/accounts/a-fixture-1/channels-to-migrate"))
+          .header("Authorization", "Bearer " + CONV_TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(fixture.getJsonObject("a-fixture-1").getJsonArray("brands"),
+          new JsonObject(channels.body()).getJsonArray("brands"));
+    } finally {
+      withFixture.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void mediaServesDeterministicBytes() throws Exception {
     SourceSnapshot snap = SourceSnapshot.read(dynamo, TABLES, "acc-s1").get();
     Map<String, AttributeValue> att = snap.messagesByThread().values().stream().flatMap(List::stream)

@@ -61,7 +61,14 @@ public final class Authenticator {
   }
 
   private Future<Caller> verify(String token, int keyIndex) {
-    return jwtKeys.get(keyIndex).authenticate(new TokenCredentials(token))
+    Future<io.vertx.ext.auth.User> verified;
+    try {
+      verified = jwtKeys.get(keyIndex).authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      // the library throws, rather than fails, on some malformed claims (a non-numeric exp)
+      verified = Future.failedFuture(e);
+    }
+    return verified
         .transform(ar -> {
           // The signature is verified; the principal drops exp/nbf, so the checks read the payload itself.
           if (ar.succeeded()) return mobileCaller(payload(token));

@@ -3,6 +3,7 @@ package dev.helpdesk.migrator.media;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.CopyOptions;
 import io.vertx.core.file.FileSystem;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -33,13 +34,11 @@ public final class BlobStore {
 
   public record StoredBlob(String sha256, long size) {}
 
-  private final Vertx vertx;
   private final FileSystem fs;
   private final Path root;
   private final Path tmp;
 
   public BlobStore(Vertx vertx, String attachmentsDir) {
-    this.vertx = vertx;
     this.fs = vertx.fileSystem();
     this.root = Path.of(attachmentsDir).toAbsolutePath().normalize();
     this.tmp = root.resolve("tmp");
@@ -122,16 +121,12 @@ public final class BlobStore {
         .compose(v -> fs.exists(target))
         .compose(exists -> exists
             ? fs.delete(part)
-            : fs.move(part, target, new io.vertx.core.file.CopyOptions().setAtomicMove(true)))
+            : fs.move(part, target, new CopyOptions().setAtomicMove(true)))
         .map(v -> new StoredBlob(sha256, size));
   }
 
   Future<Void> discard(String part) {
     return fs.delete(part).recover(e -> fs.exists(part)
         .compose(still -> still ? Future.failedFuture(e) : Future.succeededFuture()));
-  }
-
-  Vertx vertx() {
-    return vertx;
   }
 }

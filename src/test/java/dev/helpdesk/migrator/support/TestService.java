@@ -164,6 +164,16 @@ public final class TestService implements AutoCloseable {
     }
   }
 
+  /** Runs a statement straight on the service's database, as an operator with psql would. */
+  public int execute(String sql, Object... params) {
+    try (Connection c = pg.connect(database); var st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) st.setObject(i + 1, params[i]);
+      return st.executeUpdate();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Stops the service's verticles (as a restart would) but keeps its neighbours. */
   public void stopService() {
     if (migrator != null) {
