@@ -7,7 +7,8 @@ import java.util.Locale;
  * Shape of the data seeded per account. The constants are the named profiles; the {@code with*}
  * methods derive variants (e.g. a smaller whale for a quick run).
  *
- * @param minThreads, maxThreads thread count per account, uniform in the range (deterministic per account)
+ * @param minThreads fewest threads per account (the count is uniform in [min, max], fixed per account and seed)
+ * @param maxThreads most threads per account
  * @param meanMessagesPerThread the account's message total is exactly round(threads * mean)
  * @param attachmentRatio share of messages carrying 1-2 attachments
  * @param maxAttachmentBytes attachment sizes are log-uniform between 100 bytes and this

@@ -3,8 +3,13 @@ package dev.helpdesk.loadtests.support;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -33,6 +38,7 @@ public final class EmbeddedPg implements AutoCloseable {
 
   private static EmbeddedPg shared;
   private static final AtomicInteger DB_COUNTER = new AtomicInteger();
+  private static final long STALE_MS = 10 * 60_000L;
 
   private final Path dataDir;
   private final Path logFile;
@@ -48,6 +54,7 @@ public final class EmbeddedPg implements AutoCloseable {
 
   public static EmbeddedPg start() {
     Path base = RepoRoot.targetDir("embedded-pg");
+    removeStaleDataDirs(base);
     String id = UUID.randomUUID().toString().substring(0, 8);
     EmbeddedPg instance = new EmbeddedPg(base.resolve("data-" + id), base.resolve("pg-" + id + ".log"),
         Dynalite.freePort());
@@ -129,8 +136,24 @@ public final class EmbeddedPg implements AutoCloseable {
       all.forEach(ProcessHandle::destroyForcibly);
       all.forEach(h -> h.onExit().orTimeout(10, TimeUnit.SECONDS).join());
     });
-    // zonky's close() now only fails to stop a dead server and releases its directory lock
-    stopFast();
+    // zonky's close() now fails to stop the dead server (and logs that as an error with a stack
+    // trace, which would read like a test failure) and releases its directory lock
+    withZonkyLogsOff(this::stopFast);
+  }
+
+  private static void withZonkyLogsOff(Runnable r) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EmbeddedPostgres.class);
+    if (!(log instanceof ch.qos.logback.classic.Logger logback)) {
+      r.run();
+      return;
+    }
+    ch.qos.logback.classic.Level before = logback.getLevel();
+    logback.setLevel(ch.qos.logback.classic.Level.OFF);
+    try {
+      r.run();
+    } finally {
+      logback.setLevel(before);
+    }
   }
 
   /** Starts the server again on the same port and data directory (stopping it first if running). */
@@ -160,7 +183,10 @@ public final class EmbeddedPg implements AutoCloseable {
           .setPort(port)
           .setPGStartupWait(Duration.ofSeconds(30))
           .setServerConfig("max_connections", "300")
-          // Safe for process crashes (the OS still has the pages); only a host crash would lose data.
+          // zonky defaults to synchronous_commit=off, which loses the last commits on a crash:
+          // crash tests need a commit to be durable once acknowledged.
+          .setServerConfig("synchronous_commit", "on")
+          // Safe for process crashes (the OS keeps the written pages); only a host crash would lose data.
           .setServerConfig("fsync", "off")
           .setServerConfig("full_page_writes", "off")
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -184,6 +210,31 @@ public final class EmbeddedPg implements AutoCloseable {
     if (clean.isEmpty() || !Character.isLetter(clean.charAt(0))) clean = "db_" + clean;
     if (clean.length() > 40) clean = clean.substring(0, 40);
     return clean + "_" + DB_COUNTER.incrementAndGet() + "_" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * Deletes data directories left by JVMs that died without closing their server (a killed test
+   * fork): zonky's lock file is no longer held and is older than {@link #STALE_MS}. An orphaned
+   * postmaster notices its lock file is gone and shuts itself down within a minute.
+   */
+  private static void removeStaleDataDirs(Path base) {
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(base, "data-*")) {
+      for (Path dir : dirs) {
+        Path lock = dir.resolve("epg-lock");
+        if (!Files.isRegularFile(lock)
+            || System.currentTimeMillis() - Files.getLastModifiedTime(lock).toMillis() < STALE_MS) {
+          continue;
+        }
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE); FileLock held = ch.tryLock()) {
+          if (held == null) continue; // another live JVM owns it
+        } catch (OverlappingFileLockException ownedHere) {
+          continue;
+        }
+        deleteRecursively(dir);
+      }
+    } catch (IOException ignored) {
+      // best effort
+    }
   }
 
   private static void deleteRecursively(Path dir) {
