@@ -41,6 +41,7 @@ public final class ApiVerticle extends VerticleBase {
     Authenticator authenticator = new Authenticator(vertx, settings.auth());
     AccountRoutes accounts = new AccountRoutes(vertx, settings);
     HealthRoutes health = new HealthRoutes(vertx, settings);
+    ThreadRoutes threads = new ThreadRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(health::live);
@@ -61,6 +62,9 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.GET, "/v1/accounts/:accountId", EnumSet.allOf(Kind.class), accounts::get);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/start-migration", mobile, accounts::startFromApp);
     route(router, HttpMethod.POST, "/v1/migrate", conversations, accounts::startFromConversations);
+    route(router, HttpMethod.GET, "/v1/accounts/:accountId/threads", mobile, threads::threads);
+    route(router, HttpMethod.GET, "/v1/threads/:threadId/messages", mobile, threads::messages);
+    route(router, HttpMethod.GET, "/v1/attachments/:attachmentId", mobile, threads::attachment);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));

@@ -31,7 +31,10 @@ class CredentialsTest {
       new Route("GET", "/v1/accounts", null, List.of("mobile")),
       new Route("GET", "/v1/accounts/" + ACCOUNT, null, List.of("mobile", "conversations", "operator")),
       new Route("POST", "/v1/accounts/" + ACCOUNT + "/start-migration", "", List.of("mobile")),
-      new Route("POST", "/v1/migrate", "{\"accountId\":\"cred-missing\"}", List.of("conversations")));
+      new Route("POST", "/v1/migrate", "{\"accountId\":\"cred-missing\"}", List.of("conversations")),
+      new Route("GET", "/v1/accounts/" + ACCOUNT + "/threads", null, List.of("mobile")),
+      new Route("GET", "/v1/threads/cred-thread/messages", null, List.of("mobile")),
+      new Route("GET", "/v1/attachments/cred-attachment", null, List.of("mobile")));
 
   @BeforeAll
   static void start(Vertx vertx) {
