@@ -42,6 +42,7 @@ public final class ApiVerticle extends VerticleBase {
     AccountRoutes accounts = new AccountRoutes(vertx, settings);
     HealthRoutes health = new HealthRoutes(vertx, settings);
     ThreadRoutes threads = new ThreadRoutes(vertx, settings);
+    DeadLetterRoutes deadLetters = new DeadLetterRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(health::live);
@@ -62,9 +63,12 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.GET, "/v1/accounts/:accountId", EnumSet.allOf(Kind.class), accounts::get);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/start-migration", mobile, accounts::startFromApp);
     route(router, HttpMethod.POST, "/v1/migrate", conversations, accounts::startFromConversations);
+    Set<Kind> operators = EnumSet.of(Kind.OPERATOR);
     route(router, HttpMethod.GET, "/v1/accounts/:accountId/threads", mobile, threads::threads);
     route(router, HttpMethod.GET, "/v1/threads/:threadId/messages", mobile, threads::messages);
     route(router, HttpMethod.GET, "/v1/attachments/:attachmentId", mobile, threads::attachment);
+    route(router, HttpMethod.GET, "/v1/accounts/:accountId/dead-letters", operators, deadLetters::list);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/dead-letters/retry", operators, deadLetters::retry);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));

@@ -38,6 +38,14 @@ public final class Bus {
   /** published {accountId}: a job was queued, claim now rather than at the next sweep. */
   public static final String JOBS_WAKEUP = "jobs.wakeup";
 
+  // --- dead letters (consumed by the migration pipeline) --------------------------------
+  /**
+   * {accountId} → {queued: int}: the account's unresolved dead letters are retried in place, the
+   * account's status staying {@code completed}. Asked by the operators' retry route; without a
+   * consumer the route answers 503.
+   */
+  public static final String DEAD_LETTERS_RETRY = "dead-letters.retry";
+
   /** Failure codes, chosen to be the HTTP status the API answers with. */
   public enum Failure {
     BAD_REQUEST(400, "bad_request"),

@@ -34,7 +34,9 @@ class CredentialsTest {
       new Route("POST", "/v1/migrate", "{\"accountId\":\"cred-missing\"}", List.of("conversations")),
       new Route("GET", "/v1/accounts/" + ACCOUNT + "/threads", null, List.of("mobile")),
       new Route("GET", "/v1/threads/cred-thread/messages", null, List.of("mobile")),
-      new Route("GET", "/v1/attachments/cred-attachment", null, List.of("mobile")));
+      new Route("GET", "/v1/attachments/cred-attachment", null, List.of("mobile")),
+      new Route("GET", "/v1/accounts/" + ACCOUNT + "/dead-letters", null, List.of("operator")),
+      new Route("POST", "/v1/accounts/" + ACCOUNT + "/dead-letters/retry", "", List.of("operator")));
 
   @BeforeAll
   static void start(Vertx vertx) {
