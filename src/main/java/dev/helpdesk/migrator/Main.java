@@ -18,23 +18,27 @@ public final class Main {
     Vertx vertx = Vertx.vertx();
     SettingsLoader.load(vertx)
         .compose(settings -> Migrator.start(vertx, settings))
-        .onSuccess(m -> log.info("migrator ready on port {} in {} ms", m.port(), (System.nanoTime() - t0) / 1_000_000))
+        .onSuccess(m -> {
+          log.info("migrator ready on port {} in {} ms", m.port(), (System.nanoTime() - t0) / 1_000_000);
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx), "shutdown"));
+        })
         .onFailure(t -> {
           // A configuration problem names its key; anything else is logged without secrets in the message.
           if (t instanceof ConfigException) System.err.println("refusing to start: " + t.getMessage());
           else log.error("refusing to start", t);
           vertx.close().onComplete(x -> System.exit(2));
         });
+  }
 
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      CountDownLatch closed = new CountDownLatch(1);
-      log.info("shutting down: handing jobs back and closing pools");
-      vertx.close().onComplete(x -> closed.countDown());
-      try {
-        closed.await(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "shutdown"));
+  /** SIGTERM: undeploying hands the runner's jobs back so another instance resumes them at once. */
+  private static void shutdown(Vertx vertx) {
+    CountDownLatch closed = new CountDownLatch(1);
+    log.info("shutting down: handing jobs back and closing pools");
+    vertx.close().onComplete(x -> closed.countDown());
+    try {
+      closed.await(20, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
