@@ -331,6 +331,14 @@ class ReadApiTest {
     assertEquals("nosniff", ok.headers().firstValue("X-Content-Type-Options").orElse(null));
     assertEquals("attachment", ok.headers().firstValue("Content-Disposition").orElse(null));
 
+    // mobile HTTP stacks ask for gzip by default; the streamed file must still arrive intact
+    HttpResponse<byte[]> gzipped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/v1/attachments/rd-att-copied"))
+        .header("Authorization", "Bearer " + token).header("Accept-Encoding", "gzip").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, gzipped.statusCode());
+    byte[] received = gzipped.headers().firstValue("Content-Encoding").orElse("").equals("gzip")
+        ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body())).readAllBytes() : gzipped.body();
+    assertArrayEquals(bytes, received);
+
     HttpResponse<byte[]> hostile = getBytes("/v1/attachments/rd-att-hostile-type", token);
     assertEquals(200, hostile.statusCode());
     assertEquals("application/octet-stream", hostile.headers().firstValue("Content-Type").orElse(null));
