@@ -332,7 +332,7 @@ class ReadApiTest {
     assertEquals("attachment", ok.headers().firstValue("Content-Disposition").orElse(null));
 
     // mobile HTTP stacks ask for gzip by default; the streamed file must still arrive intact
-    HttpResponse<byte[]> gzipped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base() + "/v1/attachments/rd-att-copied"))
+    HttpResponse<byte[]> gzipped = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(svc.http.base() + "/v1/attachments/rd-att-copied"))
         .header("Authorization", "Bearer " + token).header("Accept-Encoding", "gzip").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(200, gzipped.statusCode());
     byte[] received = gzipped.headers().firstValue("Content-Encoding").orElse("").equals("gzip")
@@ -395,17 +395,11 @@ class ReadApiTest {
   }
 
   static HttpResponse<byte[]> getBytes(String path, String token) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base() + path))
+    HttpRequest request = HttpRequest.newBuilder(URI.create(svc.http.base() + path))
         .header("Authorization", "Bearer " + token).GET().build();
     return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  /** The shared Http helper reads bodies as text; attachment bytes need their own client on the same base URL. */
-  private static String base() throws Exception {
-    java.lang.reflect.Field f = dev.helpdesk.migrator.support.Http.class.getDeclaredField("base");
-    f.setAccessible(true);
-    return (String) f.get(svc.http);
-  }
 
   static String b64(String json) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));

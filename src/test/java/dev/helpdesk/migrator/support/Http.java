@@ -30,6 +30,11 @@ public final class Http {
     }
   }
 
+  /** The service's base URL, for tests that need their own request (raw bytes, compression). */
+  public String base() {
+    return base;
+  }
+
   public Response get(String path, String token) {
     return send("GET", path, token, null, Map.of());
   }
