@@ -13,7 +13,9 @@ create table threads (
   tags                 text,                           -- JSON array text
   extra                text,                           -- attributes the contract does not name, DynamoDB-JSON text
   message_count        integer not null default 0,     -- as migrated
-  migrated_epoch       bigint not null default 0,      -- lease epoch of the run that last wrote it (force clean-up)
+  migrated_epoch       bigint not null default 0,      -- lease epoch of the run that last wrote it
+  migrated_job         bigint not null default 0,      -- job (run) that last wrote it: epochs restart per job, so force
+                                                       -- clean-up and "already counted in this run" key on the job
   updated_at           timestamptz not null default now()
 );
 create index threads_account_recent on threads (account_id, last_message_at desc, thread_id desc);
@@ -30,6 +32,7 @@ create table messages (
   telephony     text,                                  -- plain JSON text
   extra         text,                                  -- DynamoDB-JSON text
   migrated_epoch bigint not null default 0,
+  migrated_job  bigint not null default 0,
   primary key (thread_id, message_id)
 );
 create index messages_order on messages (thread_id, sent_at, message_id);
@@ -50,10 +53,14 @@ create table attachments (
   stored_content_type text,
   stored_size    bigint,
   attempts       integer not null default 0,
+  migrated_epoch bigint not null default 0,
+  migrated_job   bigint not null default 0,
   updated_at     timestamptz not null default now()
 );
 create index attachments_message on attachments (thread_id, message_id, position);
-create index attachments_pending on attachments (account_id) where state = 'pending';
+-- the copy step pages through an account's pending attachments by id
+create index attachments_pending on attachments (account_id, attachment_id) where state = 'pending';
+create index attachments_account on attachments (account_id);
 
 create table dead_letters (
   id               bigserial primary key,
@@ -65,6 +72,7 @@ create table dead_letters (
   first_failed_at  timestamptz not null default now(),
   last_failed_at   timestamptz not null default now(),
   resolved_at      timestamptz,                        -- set when a retry succeeded
+  job_id           bigint,                             -- the run that last recorded it (counted once per run)
   unique (account_id, kind, source_key)
 );
 create index dead_letters_open on dead_letters (account_id, id) where resolved_at is null;
