@@ -1,0 +1,78 @@
+package dev.helpdesk.migrator.sink;
+
+import dev.helpdesk.migrator.source.ThreadItem;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Migrated threads: upserted by thread id, so replaying any page never duplicates a row. */
+public final class ThreadSink {
+  private ThreadSink() {}
+
+  private static final String UPSERT = """
+      insert into threads (thread_id, account_id, channel_id, subject, status, customer, created_at, last_message_at,
+        source_message_count, tags, extra, migrated_epoch, migrated_job)
+      select t.id, $1, t.channel, t.subject, t.status, t.customer, t.created, t.last, t.count, t.tags, t.extra, $2, $3
+      from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+        $11::bigint[], $12::text[], $13::text[]) as t(id, channel, subject, status, customer, created, last, count, tags, extra)
+      on conflict (thread_id) do update set account_id = excluded.account_id, channel_id = excluded.channel_id,
+        subject = excluded.subject, status = excluded.status, customer = excluded.customer,
+        created_at = excluded.created_at, last_message_at = excluded.last_message_at,
+        source_message_count = excluded.source_message_count, tags = excluded.tags, extra = excluded.extra,
+        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job, updated_at = now()""";
+
+  /** message_count is what was migrated, so it is counted from the rows rather than taken from the source. */
+  private static final String RECOUNT = """
+      update threads t set message_count = (select count(*) from messages m where m.thread_id = t.thread_id),
+        updated_at = now()
+      where t.thread_id = any($1)""";
+
+  private static final String WRITTEN_BY = "select thread_id from threads where thread_id = any($1) and migrated_job = $2";
+
+  public static Future<Bulk.Outcome<ThreadItem>> upsert(SqlClient tx, String accountId, long epoch, long jobId,
+                                                        List<ThreadItem> threads, boolean rowByRow) {
+    return Bulk.run(tx, UPSERT, threads, rows -> {
+      int n = rows.size();
+      String[] ids = new String[n], channels = new String[n], subjects = new String[n], statuses = new String[n],
+          customers = new String[n], tags = new String[n], extras = new String[n];
+      Long[] created = new Long[n], last = new Long[n], counts = new Long[n];
+      for (int i = 0; i < n; i++) {
+        ThreadItem t = rows.get(i);
+        ids[i] = t.threadId();
+        channels[i] = t.channelId();
+        subjects[i] = Text.displayable(t.subject());
+        statuses[i] = Text.displayable(t.status());
+        customers[i] = t.customerJson();
+        created[i] = t.createdAt();
+        last[i] = t.lastMessageAt();
+        counts[i] = t.messageCount();
+        tags[i] = t.tags() == null ? null : new JsonArray(List.copyOf(t.tags())).encode();
+        extras[i] = t.extraJson();
+      }
+      return Tuple.of(accountId, epoch, jobId, ids, channels, subjects, statuses, customers, created, last)
+          .addValue(counts).addValue(tags).addValue(extras);
+    }, rowByRow);
+  }
+
+  public static Future<Void> recount(SqlClient tx, Set<String> threadIds) {
+    String[] ids = threadIds.stream().filter(Text::storable).toArray(String[]::new);
+    if (ids.length == 0) return Future.succeededFuture();
+    return tx.preparedQuery(RECOUNT).execute(Tuple.of((Object) ids)).mapEmpty();
+  }
+
+  /** Which of these threads this run has already written (and so already counted). */
+  public static Future<Set<String>> writtenBy(SqlClient tx, long jobId, Set<String> threadIds) {
+    String[] ids = threadIds.stream().filter(Text::storable).toArray(String[]::new);
+    if (ids.length == 0) return Future.succeededFuture(Set.of());
+    return tx.preparedQuery(WRITTEN_BY).execute(Tuple.of(ids, jobId)).map(rows -> {
+      Set<String> out = new HashSet<>();
+      rows.forEach(r -> out.add(r.getString(0)));
+      return out;
+    });
+  }
+}
