@@ -28,6 +28,11 @@ public final class AccountTransitions {
       update accounts set migration_status = 'failed', failure_reason = $2, updated_at = now()
       where account_id = $1 and migration_status in ('migrating', 'channels_only', 'recent_messages_only')""";
 
+  /** A resumed run whose job is past channels: the status catches up with the job, forward only. */
+  private static final String RESUME_AT = """
+      update accounts set migration_status = $2, updated_at = now()
+      where account_id = $1 and migration_status = any($3)""";
+
   private static final String THREAD_COUNT = "select thread_count from accounts where account_id = $1";
 
   /** Moves {@code from} → {@code to}; false when the account was not in {@code from} any more. */
@@ -47,6 +52,13 @@ public final class AccountTransitions {
 
   public static Future<Boolean> fail(SqlClient sql, String accountId, String reason) {
     return sql.preparedQuery(FAIL).execute(Tuple.of(accountId, reason)).map(r -> r.rowCount() == 1);
+  }
+
+  /** Moves a running account forward to {@code to} if it is behind it; never backwards. */
+  public static Future<Boolean> resumeAt(SqlClient sql, String accountId, MigrationStatus to) {
+    String[] behind = MigrationStatus.RUNNING.stream().filter(s -> s.ordinal() < to.ordinal())
+        .map(MigrationStatus::wire).toArray(String[]::new);
+    return sql.preparedQuery(RESUME_AT).execute(Tuple.of(accountId, to.wire(), behind)).map(r -> r.rowCount() == 1);
   }
 
   public static Future<Integer> threadCount(SqlClient sql, String accountId) {

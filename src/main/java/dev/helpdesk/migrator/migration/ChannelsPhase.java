@@ -53,10 +53,15 @@ final class ChannelsPhase implements Phase {
               JsonObject progress = ProgressTracker.afterChannels(job, total);
               return AccountTransitions.advance(tx, job.accountId(), MigrationStatus.MIGRATING,
                       MigrationStatus.CHANNELS_ONLY, progress)
-                  .compose(moved -> moved ? JobStore.checkpoint(tx, job, nextPhase, new JsonObject())
+                  .compose(moved -> moved ? JobStore.checkpoint(tx, job, nextPhase, handOver(total))
                       : Future.failedFuture(new JobStore.LeaseLost(job.jobId())));
             }))
-            .map(v -> job.at(nextPhase, new JsonObject()))));
+            .map(v -> job.at(nextPhase, handOver(total)))));
+  }
+
+  /** Conversations' thread count rides along in the checkpoint, for the later phases' progress. */
+  private static JsonObject handOver(Integer threadsTotal) {
+    return new JsonObject().put("threadsTotal", threadsTotal);
   }
 
   private Future<JsonObject> fetchChannels(String accountId, int round) {

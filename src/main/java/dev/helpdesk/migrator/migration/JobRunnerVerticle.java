@@ -3,6 +3,10 @@ package dev.helpdesk.migrator.migration;
 import dev.helpdesk.migrator.bus.Bus;
 import dev.helpdesk.migrator.config.Settings;
 import dev.helpdesk.migrator.db.Database;
+import dev.helpdesk.migrator.media.BlobStore;
+import dev.helpdesk.migrator.media.MediaFetcher;
+import dev.helpdesk.migrator.source.DynamoSource;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
@@ -30,6 +34,8 @@ public final class JobRunnerVerticle extends VerticleBase {
   private final Map<Long, Job> held = new ConcurrentHashMap<>();
   private JobStore jobs;
   private MigrationRun run;
+  private DynamoSource source;
+  private MediaFetcher fetcher;
   private boolean claiming;
   private boolean stopping;
 
@@ -44,13 +50,25 @@ public final class JobRunnerVerticle extends VerticleBase {
     jobs = new JobStore(pool, instanceId, m.leaseTtlMs());
     long busTimeout = settings.conversations().maxAttempts()
         * (settings.conversations().timeoutMs() + settings.conversations().backoffMaxMs()) + 1000;
-    run = new MigrationRun(pool, jobs, List.of(new ChannelsPhase(vertx, pool, "recent", busTimeout)));
-    vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
-    vertx.setPeriodic(m.sweepMs(), t -> claimMore());
-    vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
-    log.info("job runner {} started", instanceId);
-    claimMore();
-    return Future.succeededFuture();
+    // One source and one fetcher per verticle: their clients cap DynamoDB and media requests for all accounts.
+    Context context = vertx.getOrCreateContext();
+    source = new DynamoSource(vertx, settings.dynamo());
+    BlobStore blobs = new BlobStore(vertx, m.attachmentsDir());
+    fetcher = new MediaFetcher(vertx, settings.media(), blobs);
+    run = new MigrationRun(pool, List.of(
+        new ChannelsPhase(vertx, pool, "recent", busTimeout),
+        new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, context, m, "older"),
+        new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, context, m, "catch_up"),
+        new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
+        new AttachmentsPhase(pool, fetcher, settings, ReconcilePhase.NAME),
+        new ReconcilePhase(pool, m)), new Slots(m.accountsParallel()));
+    return blobs.init().compose(v -> blobs.cleanPartials()).onSuccess(v -> {
+      vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
+      vertx.setPeriodic(m.sweepMs(), t -> claimMore());
+      vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
+      log.info("job runner {} started", instanceId);
+      claimMore();
+    });
   }
 
   private int capacity() {
@@ -86,12 +104,19 @@ public final class JobRunnerVerticle extends VerticleBase {
     }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()));
   }
 
-  /** Hands held jobs back so another instance resumes them at once instead of after the lease TTL. */
+  /**
+   * Hands held jobs back so another instance resumes them at once instead of after the lease TTL;
+   * a batch in flight either commits before the release (its row lock orders them) or fails its
+   * fence. Closing the clients then stops the runs' reads.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
     List<Future<Void>> releases = new ArrayList<>();
     held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
-    return Future.join(releases);
+    return Future.join(releases).eventually(() -> {
+      source.close();
+      return fetcher.close();
+    });
   }
 }

@@ -1,6 +1,7 @@
 package dev.helpdesk.migrator.migration;
 
 import dev.helpdesk.migrator.accounts.AccountTransitions;
+import dev.helpdesk.migrator.accounts.MigrationStatus;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -10,35 +11,58 @@ import java.util.List;
 
 /**
  * Runs one claimed job through its phases in order, starting at the phase its checkpoint
- * names, so a resumed job skips what is already committed.
+ * names, so a resumed job skips what is already committed. Phases that need an account slot
+ * wait for one; the channels phase never does.
  */
 final class MigrationRun {
   private static final Logger log = LoggerFactory.getLogger(MigrationRun.class);
 
   private final Pool pool;
-  private final JobStore jobs;
   private final List<Phase> phases;
+  private final Slots slots;
 
-  MigrationRun(Pool pool, JobStore jobs, List<Phase> phases) {
+  MigrationRun(Pool pool, List<Phase> phases, Slots slots) {
     this.pool = pool;
-    this.jobs = jobs;
     this.phases = phases;
+    this.slots = slots;
   }
 
   Future<Void> execute(Job job) {
     log.info("account {} job {}: running from phase {} (epoch {})", job.accountId(), job.jobId(), job.phase(), job.epoch());
-    return runFrom(job)
+    boolean[] holding = {false};
+    return statusOf(job)
+        .compose(v -> runFrom(job, holding))
         .compose(done -> pool.withTransaction(tx -> JobStore.end(tx, done, true)))
         .onSuccess(v -> log.info("account {} job {}: done", job.accountId(), job.jobId()))
-        .recover(t -> handle(job, t));
+        .recover(t -> handle(job, t))
+        .onComplete(ar -> {
+          if (holding[0]) slots.release();
+        });
   }
 
-  private Future<Job> runFrom(Job job) {
-    for (int i = 0; i < phases.size(); i++) {
-      if (phases.get(i).name().equals(job.phase())) {
-        int next = i;
-        return phases.get(next).run(job).compose(this::runFrom);
+  /**
+   * A failed run that is resumed restarts as migrating while its job may be past channels or
+   * recent: the status catches up with the job before anything else is written.
+   */
+  private Future<Void> statusOf(Job job) {
+    MigrationStatus expected = switch (job.phase()) {
+      case ChannelsPhase.NAME -> null;
+      case "recent" -> MigrationStatus.CHANNELS_ONLY;
+      default -> MigrationStatus.RECENT_MESSAGES_ONLY;
+    };
+    if (expected == null) return Future.succeededFuture();
+    return pool.withTransaction(tx -> AccountTransitions.resumeAt(tx, job.accountId(), expected)
+        .compose(v -> JobStore.checkpoint(tx, job, job.phase(), job.checkpoint())));
+  }
+
+  private Future<Job> runFrom(Job job, boolean[] holding) {
+    for (Phase phase : phases) {
+      if (!phase.name().equals(job.phase())) continue;
+      Future<Void> slot = Future.succeededFuture();
+      if (phase.needsSlot() && !holding[0]) {
+        slot = slots.acquire().onSuccess(v -> holding[0] = true);
       }
+      return slot.compose(v -> phase.run(job)).compose(next -> runFrom(next, holding));
     }
     return Future.succeededFuture(job);
   }
@@ -51,11 +75,16 @@ final class MigrationRun {
     if (t instanceof RunFailure failure) {
       log.warn("account {} job {}: failed: {}", job.accountId(), job.jobId(), failure.getMessage());
       return pool.withTransaction(tx -> JobStore.end(tx, job, false)
+              .compose(v -> failure.progress() == null ? Future.succeededFuture(true)
+                  : AccountTransitions.progress(tx, job.accountId(), failure.progress()))
               .compose(v -> AccountTransitions.fail(tx, job.accountId(), failure.getMessage())))
           .mapEmpty();
     }
-    // Anything else (database down, a bug): hand the job back; the next claim resumes it from its checkpoint.
-    log.error("account {} job {}: interrupted, handing the job back", job.accountId(), job.jobId(), t);
-    return jobs.release(job).otherwiseEmpty();
+    // Anything else (database down, a bug): the job keeps its lease, which is no longer renewed; once
+    // it expires a claim resumes the job from its checkpoint. Handing it back at once would retry a
+    // persistent fault in a tight loop.
+    log.error("account {} job {}: interrupted; it resumes from its checkpoint once its lease expires",
+        job.accountId(), job.jobId(), t);
+    return Future.succeededFuture();
   }
 }

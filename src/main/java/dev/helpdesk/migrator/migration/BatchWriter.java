@@ -1,0 +1,152 @@
+package dev.helpdesk.migrator.migration;
+
+import dev.helpdesk.migrator.accounts.AccountTransitions;
+import dev.helpdesk.migrator.sink.Bulk;
+import dev.helpdesk.migrator.sink.DeadLetterSink;
+import dev.helpdesk.migrator.sink.DeadLetterSink.DeadLetter;
+import dev.helpdesk.migrator.sink.MessageSink;
+import dev.helpdesk.migrator.sink.MessageSink.AttachmentRow;
+import dev.helpdesk.migrator.sink.ThreadSink;
+import dev.helpdesk.migrator.source.MessageItem;
+import dev.helpdesk.migrator.source.ThreadItem;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Commits one batch of a thread phase: its threads, messages, attachment records and dead
+ * letters, the counts and the phase's new position, all in one transaction fenced by the job's
+ * lease. When a row breaks the multi-row statements, the batch is written again row by row and
+ * only that row becomes a dead letter.
+ */
+final class BatchWriter {
+  private final Pool pool;
+  private final RunState state;
+  private final String phase;
+
+  BatchWriter(Pool pool, RunState state, String phase) {
+    this.pool = pool;
+    this.state = state;
+    this.phase = phase;
+  }
+
+  Future<Void> write(List<Element> batch) {
+    BatchRows rows = new BatchRows(batch);
+    Position next = state.position().after(batch);
+    return pool.withTransaction(tx -> commit(tx, rows, next, false))
+        .recover(t -> Bulk.isRowProblem(t) ? rowByRow(rows, next) : Future.failedFuture(t))
+        .compose(committed -> state.committed(next, committed));
+  }
+
+  /**
+   * The same batch, one row at a time under savepoints. The client's own transactions give up
+   * at the first failed statement, so this one is opened and closed by hand.
+   */
+  private Future<Counts> rowByRow(BatchRows rows, Position next) {
+    return pool.withConnection(conn -> conn.query("begin").execute()
+        .compose(v -> commit(conn, rows, next, true))
+        .compose(counts -> conn.query("commit").execute().map(counts),
+            t -> conn.query("rollback").execute().transform(ignored -> Future.<Counts>failedFuture(t))));
+  }
+
+  /** Previously counted keys, by kind: rows this run wrote, and dead letters it recorded. */
+  private record Seen(Set<String> threads, Set<String> messages, Set<String> attachments, Set<String> dead) {
+    boolean dead(String kind, String sourceKey) {
+      return dead.contains(new DeadLetter(kind, sourceKey, "").id());
+    }
+  }
+
+  private Future<Counts> commit(SqlConnection tx, BatchRows rows, Position next, boolean rowByRow) {
+    Job job = state.job();
+    String account = job.accountId();
+    List<DeadLetter> possible = rows.possibleDeadLetters();
+    Future<Seen> seen = ThreadSink.writtenBy(tx, job.jobId(), rows.threads.keySet()).compose(t ->
+        MessageSink.messagesWrittenBy(tx, job.jobId(), List.copyOf(rows.messages.values())).compose(m ->
+            MessageSink.attachmentsWrittenBy(tx, job.jobId(), rows.attachments.keySet()).compose(a ->
+                DeadLetterSink.recordedBy(tx, account, job.jobId(), possible).map(d -> new Seen(t, m, a, d)))));
+    return seen.compose(prior -> ThreadSink.upsert(tx, account, job.epoch(), job.jobId(), List.copyOf(rows.threads.values()), rowByRow)
+        .compose(threads -> MessageSink.upsertMessages(tx, account, job.epoch(), job.jobId(),
+                List.copyOf(rows.messages.values()), rowByRow)
+            .compose(messages -> {
+              Set<String> refusedMessages = new HashSet<>();
+              messages.refused().forEach(r -> refusedMessages.add(MessageSink.key(r.row().threadId(), r.row().messageId())));
+              // an attachment is recorded only with its message; a refused message's entries are not attempted
+              List<AttachmentRow> attachments = rows.attachments.values().stream()
+                  .filter(a -> !refusedMessages.contains(MessageSink.key(a.threadId(), a.messageId()))).toList();
+              return MessageSink.upsertAttachments(tx, account, job.epoch(), job.jobId(), attachments, rowByRow)
+                  .compose(written -> {
+                    Map<String, DeadLetter> letters = new LinkedHashMap<>(rows.bad);
+                    Counts delta = count(rows, prior, threads, messages, attachments, written, letters);
+                    Counts after = state.counts().copy();
+                    after.add(delta);
+                    return DeadLetterSink.upsert(tx, account, job.jobId(), letters.values())
+                        .compose(v -> ThreadSink.recount(tx, rows.touchedThreads))
+                        .compose(v -> JobStore.checkpoint(tx, job, phase, state.checkpoint(after, next)))
+                        .compose(v -> state.progressIfDue(tx, after))
+                        .map(v -> delta);
+                  });
+            })));
+  }
+
+  /** Counts each item the first time this run commits it, and turns refused rows into dead letters. */
+  private static Counts count(BatchRows rows, Seen prior, Bulk.Outcome<ThreadItem> threads,
+                              Bulk.Outcome<MessageItem> messages, List<AttachmentRow> attempted,
+                              Bulk.Outcome<AttachmentRow> attachments, Map<String, DeadLetter> letters) {
+    Counts c = new Counts();
+    Map<String, String> refusedThreads = new HashMap<>();
+    threads.refused().forEach(r -> refusedThreads.put(r.row().threadId(), r.reason()));
+    for (ThreadItem t : rows.threads.values()) {
+      DeadLetter failed = refusedThreads.containsKey(t.threadId()) ? new DeadLetter("thread", BatchRows.threadKey(t),
+          "thread " + t.threadId() + " could not be stored: " + refusedThreads.get(t.threadId())
+              + "; its messages were not migrated") : null;
+      tally(c, "thread", prior.threads.contains(t.threadId()) || prior.dead("thread", BatchRows.threadKey(t)), failed,
+          letters, false);
+    }
+    Map<String, String> refusedMessages = new HashMap<>();
+    messages.refused().forEach(r -> refusedMessages.put(MessageSink.key(r.row().threadId(), r.row().messageId()), r.reason()));
+    rows.messages.forEach((key, m) -> {
+      String reason = refusedMessages.get(key);
+      DeadLetter failed = reason == null ? null : new DeadLetter("message", BatchRows.messageKey(m),
+          "message " + m.threadId() + "/" + m.messageId() + " could not be stored: " + reason);
+      tally(c, "message", prior.messages.contains(key) || prior.dead("message", BatchRows.messageKey(m)), failed,
+          letters, false);
+    });
+    Map<String, String> refusedAttachments = new HashMap<>();
+    attachments.refused().forEach(r -> refusedAttachments.put(r.row().ref().attachmentId(), r.reason()));
+    Set<String> copied = new HashSet<>();
+    for (Row r : attachments.returned()) if ("copied".equals(r.getString("state"))) copied.add(r.getString("attachment_id"));
+    for (AttachmentRow a : attempted) {
+      String id = a.ref().attachmentId();
+      String reason = refusedAttachments.get(id);
+      DeadLetter failed = reason == null ? null : new DeadLetter("attachment", BatchRows.attachmentKey(a),
+          "attachment " + id + " could not be recorded: " + reason);
+      // a pending record is written only once copied (the copy step counts it); an earlier run's copy counts now
+      tally(c, "attachment", prior.attachments.contains(id) || prior.dead("attachment", BatchRows.attachmentKey(a)),
+          failed, letters, !copied.contains(id));
+    }
+    for (DeadLetter d : rows.bad.values()) {
+      if (prior.dead.contains(d.id())) continue;
+      c.read(d.kind());
+      c.dead(d.kind());
+    }
+    return c;
+  }
+
+  private static void tally(Counts c, String kind, boolean countedBefore, DeadLetter failed,
+                            Map<String, DeadLetter> letters, boolean notYetWritten) {
+    if (failed != null) letters.put(failed.id(), failed);
+    if (countedBefore) return;
+    c.read(kind);
+    if (failed != null) c.dead(kind);
+    else if (!notYetWritten) c.written(kind);
+  }
+}
