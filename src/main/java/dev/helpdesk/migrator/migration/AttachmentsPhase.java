@@ -113,7 +113,7 @@ final class AttachmentsPhase implements Phase {
     JsonObject progress = state.progress("catch_up", state.counts());
     return pool.withTransaction(tx -> AccountTransitions.progress(tx, job.accountId(), progress)
             .compose(ok -> ok ? JobStore.checkpoint(tx, job, nextPhase, checkpoint)
-                : Future.failedFuture(new JobStore.LeaseLost(job.jobId()))))
+                : Future.failedFuture(new JobStore.AccountLeft(job.accountId()))))
         .map(v -> job.at(nextPhase, checkpoint));
   }
 }

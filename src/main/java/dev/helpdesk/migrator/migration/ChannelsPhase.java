@@ -54,7 +54,7 @@ final class ChannelsPhase implements Phase {
               return AccountTransitions.advance(tx, job.accountId(), MigrationStatus.MIGRATING,
                       MigrationStatus.CHANNELS_ONLY, progress)
                   .compose(moved -> moved ? JobStore.checkpoint(tx, job, nextPhase, handOver(total))
-                      : Future.failedFuture(new JobStore.LeaseLost(job.jobId())));
+                      : Future.failedFuture(new JobStore.AccountLeft(job.accountId())));
             }))
             .map(v -> job.at(nextPhase, handOver(total)))));
   }

@@ -115,8 +115,8 @@ public final class JobRunnerVerticle extends VerticleBase {
     List<Future<Void>> releases = new ArrayList<>();
     held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
     return Future.join(releases).eventually(() -> {
-      source.close();
-      return fetcher.close();
+      if (source != null) source.close();
+      return fetcher == null ? Future.succeededFuture() : fetcher.close();
     });
   }
 }

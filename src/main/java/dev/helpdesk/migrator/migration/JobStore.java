@@ -20,13 +20,26 @@ public final class JobStore {
     }
   }
 
+  /**
+   * The account left the running statuses under the run (an operator paused or stopped it):
+   * the run stops without touching it; the job is claimable again only once the account runs.
+   */
+  public static final class AccountLeft extends RuntimeException {
+    AccountLeft(String accountId) {
+      super("account " + accountId + " is no longer running", null, false, false);
+    }
+  }
+
   private static final String CLAIM = """
       update migration_jobs j set state = 'running', lease_owner = $1,
         lease_until = now() + $2 * interval '1 millisecond', lease_epoch = j.lease_epoch + 1,
         attempts = j.attempts + 1, updated_at = now()
       where j.job_id = (
         select job_id from migration_jobs
-        where state = 'queued' or (state = 'running' and lease_until < now())
+        where (state = 'queued' or (state = 'running' and lease_until < now()))
+          -- a paused account's job waits, checkpoint intact, until the account runs again
+          and exists (select 1 from accounts a where a.account_id = migration_jobs.account_id
+            and a.migration_status in ('migrating', 'channels_only', 'recent_messages_only'))
         order by priority, job_id
         limit 1
         for update skip locked)

@@ -72,6 +72,11 @@ final class MigrationRun {
       log.info("account {} job {}: lease lost, leaving the job to its new owner", job.accountId(), job.jobId());
       return Future.succeededFuture();
     }
+    if (t instanceof JobStore.AccountLeft) {
+      log.info("account {} job {}: the account left the run (paused or stopped); the job waits at its checkpoint",
+          job.accountId(), job.jobId());
+      return Future.succeededFuture();
+    }
     if (t instanceof RunFailure failure) {
       log.warn("account {} job {}: failed: {}", job.accountId(), job.jobId(), failure.getMessage());
       return pool.withTransaction(tx -> JobStore.end(tx, job, false)

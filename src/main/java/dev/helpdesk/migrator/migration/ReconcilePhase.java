@@ -57,7 +57,7 @@ final class ReconcilePhase implements Phase {
           .compose(v -> DeadLetterSink.resolveStale(tx, job.accountId(), job.jobId()))
           .compose(v -> AccountTransitions.complete(tx, job.accountId(), progress, counts.reconciliation()))
           .compose(ok -> ok ? JobStore.checkpoint(tx, job, "done", checkpoint)
-              : Future.failedFuture(new JobStore.LeaseLost(job.jobId())));
+              : Future.failedFuture(new JobStore.AccountLeft(job.accountId())));
     }).map(v -> job.at("done", checkpoint));
   }
 }

@@ -55,7 +55,9 @@ final class RunState {
   /** Progress inside the batch's transaction, when its interval has passed. */
   Future<Void> progressIfDue(SqlClient tx, Counts c) {
     if (!tracker.due()) return Future.succeededFuture();
-    return AccountTransitions.progress(tx, job.accountId(), tracker.build(progressPhase, c)).mapEmpty();
+    return AccountTransitions.progress(tx, job.accountId(), tracker.build(progressPhase, c))
+        .compose(running -> running ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new JobStore.AccountLeft(job.accountId())));
   }
 
   JsonObject progress(String phase, Counts c) {

@@ -116,7 +116,7 @@ final class ThreadPhase implements Phase {
               MigrationStatus.RECENT_MESSAGES_ONLY, progress)
           : AccountTransitions.progress(tx, job.accountId(), progress);
       return moved.compose(ok -> ok ? JobStore.checkpoint(tx, job, nextPhase, checkpoint)
-          : Future.failedFuture(new JobStore.LeaseLost(job.jobId())));
+          : Future.failedFuture(new JobStore.AccountLeft(job.accountId())));
     }).map(v -> job.at(nextPhase, checkpoint));
   }
 }
