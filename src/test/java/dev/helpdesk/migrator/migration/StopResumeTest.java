@@ -33,7 +33,7 @@ class StopResumeTest {
         .put("MIGRATION_THREAD_CONCURRENCY", 1)
         .put("MIGRATION_PROGRESS_INTERVAL_MS", 20)
         .put("MEDIA_CONCURRENCY", 2)).start();
-    seeded = svc.seed(Profile.SAMPLE.withThreads(120, 120).withAttachmentRatio(0.1), 71, List.of("sr-a"));
+    seeded = svc.seed(Profile.SAMPLE.withThreads(120, 120).withAttachmentRatio(0.1), 71, List.of("sr-a", "sr-pause"));
   }
 
   @AfterAll
@@ -71,6 +71,34 @@ class StopResumeTest {
       assertEquals(s.goodAttachments(), recon.getJsonObject("attachments").getLong("rowsWritten"), recon.encode());
       assertEquals(s.goodMessages(), account.getJsonObject("progress").getLong("messagesMigrated"));
     }
+  }
+
+  @Test
+  void aPausedAccountsRunWaitsAtItsCheckpointAndFinishesExactlyOnceItRunsAgain() {
+    String id = "sr-pause";
+    SeedSummary.AccountSummary s = seeded.account(id);
+    svc.createAccount(id);
+    MessagePhasesTest.svc = svc;
+    MessagePhasesTest.migrate(id, false);
+    JsonObject during = awaitProgress(id, p -> p.getLong("messagesMigrated", 0L) > 100);
+    String from = during.getString("migrationStatus");
+    assertNotEquals("completed", from, "the run ended before the pause");
+    // what an operator's pause does to the account
+    assertEquals(1, svc.execute("update accounts set paused_from = migration_status, migration_status = 'paused' "
+        + "where account_id = ? and migration_status = ?", id, from));
+    TestService.sleep(1500);
+    long messages = svc.count("select count(*) from messages where account_id = ?", id);
+    TestService.sleep(1000);
+    assertEquals("paused", svc.migrationStatus(id));
+    assertEquals(messages, svc.count("select count(*) from messages where account_id = ?", id), "the run went on while paused");
+
+    assertEquals(1, svc.execute("update accounts set migration_status = paused_from, paused_from = null "
+        + "where account_id = ?", id));
+    JsonObject account = svc.awaitStatus(id, "completed", 40_000);
+    assertEquals(Parity.expected(svc, id, s), Parity.actual(svc, id));
+    JsonObject recon = account.getJsonObject("reconciliation");
+    assertEquals(s.goodMessages(), recon.getJsonObject("messages").getLong("itemsRead"), recon.encode());
+    assertEquals(s.goodAttachments(), recon.getJsonObject("attachments").getLong("rowsWritten"), recon.encode());
   }
 
   private static JsonObject awaitProgress(String id, Predicate<JsonObject> until) {
