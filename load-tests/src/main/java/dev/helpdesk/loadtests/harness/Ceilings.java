@@ -1,0 +1,321 @@
+package dev.helpdesk.loadtests.harness;
+
+import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.db.Database;
+import dev.helpdesk.migrator.source.AttributeJson;
+import dev.helpdesk.migrator.source.DynamoSource;
+import dev.helpdesk.migrator.source.Page;
+import io.reactivex.rxjava3.core.Flowable;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+/**
+ * The two ceilings of a run, measured on the data just seeded:
+ * <ul>
+ *   <li>R: items/s read from the source through the service's own {@link DynamoSource} (same SDK
+ *   client, same paginators): for each account all thread pages, then every thread's message pages
+ *   with k message queries in flight; nothing written. The best k wins.</li>
+ *   <li>S: rows/s written to PostgreSQL by the service's statement shape (multi-row upsert over
+ *   unnest arrays, vertx-pg-client) into scratch copies of the threads and messages tables
+ *   ({@code like ... including all}, plus the messages→threads foreign key), from rows made of
+ *   the items R read; nothing read. c statements in flight; the best c wins.</li>
+ *   <li>C = R·S/(R+S): reading then writing every item, with no overlap, at the two best rates.
+ *   A pipeline that overlaps them could in principle reach min(R, S), but on one machine both
+ *   sides share the same two cores, so C is the figure an end-to-end rate should stay under.</li>
+ * </ul>
+ */
+final class Ceilings {
+  record Trial(int concurrency, long items, double seconds) {
+    double rate() {
+      return seconds <= 0 ? 0 : items / seconds;
+    }
+  }
+
+  record Result(List<Trial> reads, List<Trial> writes, int batchSize, long sampleThreads, long sampleMessages) {
+    Trial bestRead() {
+      return reads.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).orElse(null);
+    }
+
+    Trial bestWrite() {
+      return writes.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).orElse(null);
+    }
+
+    double r() {
+      return bestRead() == null ? Double.NaN : bestRead().rate();
+    }
+
+    double s() {
+      return bestWrite() == null ? Double.NaN : bestWrite().rate();
+    }
+
+    double c() {
+      return r() * s() / (r() + s());
+    }
+  }
+
+  private static final Set<String> THREAD_NAMED = Set.of("accountId", "threadId", "channelId", "subject", "status",
+      "customer", "createdAt", "lastMessageAt", "messageCount", "tags");
+  private static final Set<String> MESSAGE_NAMED = Set.of("threadId", "messageId", "accountId", "sentAt", "direction",
+      "author", "body", "contentType", "attachments", "telephony");
+
+  private final Vertx vertx;
+  private final Stack stack;
+  private final List<Map<String, AttributeValue>> keptThreads = Collections.synchronizedList(new ArrayList<>());
+  private final List<Map<String, AttributeValue>> keptMessages = Collections.synchronizedList(new ArrayList<>());
+
+  Ceilings(Vertx vertx, Stack stack) {
+    this.vertx = vertx;
+    this.stack = stack;
+  }
+
+  Result measure(List<String> accounts, List<Integer> readConcurrency, List<Integer> writeConcurrency, int batchSize,
+                 int keepMessages, long minWriteRows) throws Exception {
+    Stack.log("ceiling R: warm-up read of " + accounts.get(0));
+    readAll(List.of(accounts.get(0)), 8, 0);
+    List<Trial> reads = new ArrayList<>();
+    for (int k : readConcurrency) {
+      Trial t = readAll(accounts, k, reads.isEmpty() ? keepMessages : 0);
+      reads.add(t);
+      Stack.log(String.format("ceiling R: k=%d  %d items in %.2f s = %.0f items/s", k, t.items(), t.seconds(), t.rate()));
+    }
+    List<Trial> writes = writeAll(writeConcurrency, batchSize, minWriteRows);
+    return new Result(reads, writes, batchSize, keptThreads.size(), keptMessages.size());
+  }
+
+  private Trial readAll(List<String> accounts, int k, int keep) {
+    Settings.Dynamo ds = new Settings.Dynamo(stack.dynamoEndpoint, Stack.REGION, stack.tables.threadsTable(),
+        stack.tables.messagesTable(), stack.tables.threadsIndex(), "netty", Math.max(k, 2), 10_000, 8, 0);
+    try (DynamoSource src = new DynamoSource(vertx, ds)) {
+      Context ctx = vertx.getOrCreateContext();
+      long items = 0;
+      long t0 = System.nanoTime();
+      for (String account : accounts) {
+        List<Map<String, AttributeValue>> threads = src.allThreads(ctx, account, null)
+            .concatMapIterable(Page::items).toList().blockingGet();
+        if (keep > 0) keptThreads.addAll(threads);
+        long messages = Flowable.fromIterable(threads)
+            .flatMap(t -> src.messages(ctx, t.get("threadId").s(), null), false, k)
+            .map(p -> {
+              if (keep > 0 && keptMessages.size() < keep) keptMessages.addAll(p.items());
+              return (long) p.items().size();
+            })
+            .reduce(0L, Long::sum).blockingGet();
+        items += threads.size() + messages;
+      }
+      return new Trial(k, items, (System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  // ---- S ----
+
+  private static final String UPSERT_THREADS = """
+      insert into lt_scratch_threads (thread_id, account_id, channel_id, subject, status, customer, created_at,
+        last_message_at, source_message_count, tags, extra, migrated_epoch, migrated_job)
+      select t.id, $1, t.channel, t.subject, t.status, t.customer, t.created, t.last, t.count, t.tags, t.extra, $2, $3
+      from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+        $11::bigint[], $12::text[], $13::text[]) as t(id, channel, subject, status, customer, created, last, count, tags, extra)
+      on conflict (thread_id) do update set account_id = excluded.account_id, channel_id = excluded.channel_id,
+        subject = excluded.subject, status = excluded.status, customer = excluded.customer,
+        created_at = excluded.created_at, last_message_at = excluded.last_message_at,
+        source_message_count = excluded.source_message_count, tags = excluded.tags, extra = excluded.extra,
+        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job, updated_at = now()""";
+
+  private static final String UPSERT_MESSAGES = """
+      insert into lt_scratch_messages (thread_id, message_id, account_id, sent_at, direction, author, body, content_type,
+        telephony, extra, migrated_epoch, migrated_job)
+      select m.t, m.id, $1, m.sent, m.dir, m.author, m.body, m.ct, m.tel, m.extra, $2, $3
+      from unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bytea[], $10::text[],
+        $11::text[], $12::text[]) as m(t, id, sent, dir, author, body, ct, tel, extra)
+      on conflict (thread_id, message_id) do update set account_id = excluded.account_id, sent_at = excluded.sent_at,
+        direction = excluded.direction, author = excluded.author, body = excluded.body,
+        content_type = excluded.content_type, telephony = excluded.telephony, extra = excluded.extra,
+        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job""";
+
+  private record Batch(String sql, Tuple params, int rows) {}
+
+  private List<Trial> writeAll(List<Integer> concurrency, int batchSize, long minRows) throws Exception {
+    if (keptThreads.isEmpty()) return List.of();
+    String uri = stack.newDatabase("lt_ceiling");
+    int maxC = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
+    Database.migrateSchema(vertx, new Settings.Pg(uri, maxC, 5000, 60_000)).await();
+    Pool pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(maxC))
+        .connectingTo(PgConnectOptions.fromUri(uri).setPipeliningLimit(1))
+        .using(vertx).build();
+    try {
+      for (String ddl : List.of(
+          "create table lt_scratch_threads (like threads including all)",
+          "create table lt_scratch_messages (like messages including all)",
+          "alter table lt_scratch_messages add foreign key (thread_id) references lt_scratch_threads (thread_id)")) {
+        pool.query(ddl).execute().await();
+      }
+      // every row is built before the clock starts: only the writes are timed
+      int copies = (int) Math.max(1, Math.ceil(minRows / (double) (keptThreads.size() + keptMessages.size())));
+      List<Batch> batches = batches(batchSize, copies);
+      long rows = batches.stream().mapToLong(Batch::rows).sum();
+      List<Trial> out = new ArrayList<>();
+      for (int c : concurrency) {
+        pool.query("truncate lt_scratch_messages, lt_scratch_threads").execute().await();
+        pool.query("checkpoint").execute().await();
+        long t0 = System.nanoTime();
+        runBatches(pool, batches, c).await();
+        Trial t = new Trial(c, rows, (System.nanoTime() - t0) / 1e9);
+        out.add(t);
+        Stack.log(String.format("ceiling S: c=%d  %d rows in %.2f s = %.0f rows/s", c, t.items(), t.seconds(), t.rate()));
+      }
+      return out;
+    } finally {
+      pool.close().await();
+    }
+  }
+
+  /** Threads first (the messages' foreign key needs them), then messages, each grouped by account. */
+  private List<Batch> batches(int size, int copies) {
+    List<Batch> threadBatches = new ArrayList<>();
+    List<Batch> messageBatches = new ArrayList<>();
+    for (int copy = 0; copy < copies; copy++) {
+      String suffix = copy == 0 ? "" : "~" + copy;
+      for (List<Map<String, AttributeValue>> group : byAccount(keptThreads, size)) {
+        threadBatches.add(new Batch(UPSERT_THREADS, threadTuple(group, suffix), group.size()));
+      }
+      for (List<Map<String, AttributeValue>> group : byAccount(keptMessages, size)) {
+        messageBatches.add(new Batch(UPSERT_MESSAGES, messageTuple(group, suffix), group.size()));
+      }
+    }
+    List<Batch> all = new ArrayList<>(threadBatches);
+    all.addAll(messageBatches);
+    return all;
+  }
+
+  private static List<List<Map<String, AttributeValue>>> byAccount(List<Map<String, AttributeValue>> items, int size) {
+    Map<String, List<Map<String, AttributeValue>>> groups = new LinkedHashMap<>();
+    synchronized (items) {
+      for (Map<String, AttributeValue> item : items) {
+        groups.computeIfAbsent(s(item, "accountId", "?"), a -> new ArrayList<>()).add(item);
+      }
+    }
+    List<List<Map<String, AttributeValue>>> out = new ArrayList<>();
+    groups.values().forEach(g -> {
+      for (int i = 0; i < g.size(); i += size) out.add(g.subList(i, Math.min(g.size(), i + size)));
+    });
+    return out;
+  }
+
+  private Future<Void> runBatches(Pool pool, List<Batch> batches, int c) {
+    Promise<Void> done = Promise.promise();
+    int[] next = {0};
+    int[] inFlight = {0};
+    boolean[] failed = {false};
+    Context ctx = vertx.getOrCreateContext();
+    ctx.runOnContext(v -> pump(pool, batches, c, next, inFlight, failed, done));
+    return done.future();
+  }
+
+  /** Keeps c statements in flight; threads' batches all finish before the first messages' batch starts. */
+  private void pump(Pool pool, List<Batch> batches, int c, int[] next, int[] inFlight, boolean[] failed,
+                    Promise<Void> done) {
+    while (!failed[0] && inFlight[0] < c && next[0] < batches.size()) {
+      Batch b = batches.get(next[0]);
+      boolean firstMessages = b.sql() == UPSERT_MESSAGES && (next[0] == 0 || batches.get(next[0] - 1).sql() == UPSERT_THREADS);
+      if (firstMessages && inFlight[0] > 0) break;
+      next[0]++;
+      inFlight[0]++;
+      pool.preparedQuery(b.sql()).execute(b.params()).onComplete(ar -> {
+        inFlight[0]--;
+        if (ar.failed()) {
+          failed[0] = true;
+          done.tryFail(ar.cause());
+          return;
+        }
+        pump(pool, batches, c, next, inFlight, failed, done);
+      });
+    }
+    if (!failed[0] && inFlight[0] == 0 && next[0] >= batches.size()) done.tryComplete();
+  }
+
+  private static Tuple threadTuple(List<Map<String, AttributeValue>> rows, String suffix) {
+    int n = rows.size();
+    String[] ids = new String[n], channels = new String[n], subjects = new String[n], statuses = new String[n],
+        customers = new String[n], tags = new String[n], extras = new String[n];
+    Long[] created = new Long[n], last = new Long[n], counts = new Long[n];
+    for (int i = 0; i < n; i++) {
+      Map<String, AttributeValue> t = rows.get(i);
+      ids[i] = s(t, "threadId", "?" + i) + suffix;
+      channels[i] = s(t, "channelId", "?");
+      subjects[i] = s(t, "subject", null);
+      statuses[i] = s(t, "status", null);
+      customers[i] = t.get("customer") == null ? null : AttributeJson.plainJson(t.get("customer"));
+      created[i] = n(t, "createdAt", 0L);
+      last[i] = n(t, "lastMessageAt", 0L);
+      counts[i] = n(t, "messageCount", null);
+      tags[i] = t.get("tags") == null || !t.get("tags").hasSs() ? null : new JsonArray(List.copyOf(t.get("tags").ss())).encode();
+      extras[i] = extra(t, THREAD_NAMED);
+    }
+    return Tuple.of(s(rows.get(0), "accountId", "?"), 1L, 1L, ids, channels, subjects, statuses, customers, created, last)
+        .addValue(counts).addValue(tags).addValue(extras);
+  }
+
+  private static Tuple messageTuple(List<Map<String, AttributeValue>> rows, String suffix) {
+    int n = rows.size();
+    String[] threads = new String[n], ids = new String[n], dirs = new String[n], authors = new String[n],
+        types = new String[n], tels = new String[n], extras = new String[n];
+    Long[] sent = new Long[n];
+    Buffer[] bodies = new Buffer[n];
+    for (int i = 0; i < n; i++) {
+      Map<String, AttributeValue> m = rows.get(i);
+      threads[i] = s(m, "threadId", "?") + suffix;
+      ids[i] = s(m, "messageId", "?" + i);
+      sent[i] = n(m, "sentAt", 0L);
+      dirs[i] = s(m, "direction", "?");
+      authors[i] = m.get("author") == null ? "{}" : AttributeJson.plainJson(m.get("author"));
+      String body = s(m, "body", null);
+      bodies[i] = body == null ? null : Buffer.buffer(body.getBytes(StandardCharsets.UTF_8));
+      types[i] = s(m, "contentType", null);
+      tels[i] = m.get("telephony") == null ? null : AttributeJson.plainJson(m.get("telephony"));
+      extras[i] = extra(m, MESSAGE_NAMED);
+    }
+    return Tuple.of(s(rows.get(0), "accountId", "?"), 1L, 1L, threads, ids, sent, dirs, authors, bodies, types)
+        .addValue(tels).addValue(extras);
+  }
+
+  private static String s(Map<String, AttributeValue> item, String key, String fallback) {
+    AttributeValue v = item.get(key);
+    // text columns cannot hold U+0000 (the service stores such values its own way)
+    return v == null || v.s() == null ? fallback : v.s().replace('\u0000', '\ufffd');
+  }
+
+  private static Long n(Map<String, AttributeValue> item, String key, Long fallback) {
+    AttributeValue v = item.get(key);
+    if (v == null || v.n() == null) return fallback;
+    try {
+      return Long.parseLong(v.n());
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
+  private static String extra(Map<String, AttributeValue> item, Set<String> named) {
+    Map<String, AttributeValue> rest = new LinkedHashMap<>();
+    item.forEach((k, v) -> {
+      if (!named.contains(k)) rest.put(k, v);
+    });
+    return rest.isEmpty() ? null : AttributeJson.dynamoJson(rest);
+  }
+}

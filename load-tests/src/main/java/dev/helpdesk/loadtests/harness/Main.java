@@ -1,0 +1,253 @@
+package dev.helpdesk.loadtests.harness;
+
+import dev.helpdesk.loadtests.data.DataGenerator;
+import dev.helpdesk.loadtests.data.Profile;
+import dev.helpdesk.loadtests.data.SeedSummary;
+import dev.helpdesk.loadtests.data.SourceTables;
+import dev.helpdesk.loadtests.support.DynamoClients;
+import dev.helpdesk.loadtests.support.RepoRoot;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+
+/**
+ * The load-test harness: {@code ./dev load-test <command> [--option value ...]}.
+ *
+ * <pre>
+ * seed      seed a DynamoDB endpoint (--dynamo-endpoint) with a profile, deterministic from --seed
+ * ceilings  stand-ins + seed, then R, S and C only
+ * run       stand-ins + seed + ceilings, then --repeats runs of the workload at one setting (--set K=V)
+ * sweep     as run, then each --sweep K=v1,v2,... one knob at a time around the baseline
+ * quick     a sweep preset that finishes in about 3 minutes
+ * whale     a run preset with one WHALE account (1,000,000 messages; --scale 0.01 for a smoke test)
+ * </pre>
+ */
+public final class Main {
+  /** The knobs a sweep is meant for; any other key of conf/config.json is accepted too. */
+  static final List<String> KNOBS = List.of("MIGRATION_ACCOUNTS_PARALLEL", "DYNAMODB_MAX_IN_FLIGHT",
+      "MIGRATION_THREAD_CONCURRENCY", "MIGRATION_BATCH_SIZE", "PG_POOL_SIZE");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code;
+    try {
+      code = run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("load-test: " + e.getMessage());
+      usage();
+      code = 2;
+    } catch (Throwable t) {
+      System.err.println("load-test failed: " + t);
+      t.printStackTrace();
+      code = 1;
+    }
+    System.exit(code);
+  }
+
+  static int run(String[] args) throws Exception {
+    if (args.length == 0) throw new IllegalArgumentException("no command");
+    String cmd = args[0];
+    Options o = Options.parse(args, 1);
+    switch (cmd) {
+      case "seed" -> {
+        return seedOnly(o);
+      }
+      case "quick" -> {
+        o.defaults(Map.ofEntries(Map.entry("name", "quick"), Map.entry("profile", "TYPICAL"), Map.entry("scale", "0.2"),
+            Map.entry("accounts", "6"), Map.entry("seed", "7"), Map.entry("stagger-ms", "250"), Map.entry("repeats", "3"),
+            Map.entry("sweep-repeats", "1"), Map.entry("stall-sec", "8"), Map.entry("run-timeout-sec", "60"),
+            Map.entry("read-concurrency", "4,16,64"), Map.entry("write-concurrency", "1,4,8"),
+            Map.entry("ceiling-accounts", "6"), Map.entry("ceiling-min-rows", "30000")));
+        o.defaultsMulti("sweep", List.of("MIGRATION_THREAD_CONCURRENCY=2,32", "MIGRATION_ACCOUNTS_PARALLEL=2"));
+        return session(o, true, true);
+      }
+      case "whale" -> {
+        o.defaults(Map.ofEntries(Map.entry("name", "whale"), Map.entry("profile", "WHALE"), Map.entry("accounts", "1"),
+            Map.entry("seed", "11"), Map.entry("stagger-ms", "0"), Map.entry("repeats", "3"), Map.entry("stall-sec", "60"),
+            Map.entry("run-timeout-sec", "7200"), Map.entry("read-concurrency", "16,64"),
+            Map.entry("write-concurrency", "1,4,8"), Map.entry("ceiling-accounts", "1"), Map.entry("ceiling-min-rows", "0")));
+        return session(o, true, !o.all("sweep").isEmpty());
+      }
+      case "ceilings" -> {
+        return session(o.defaults(Map.of("name", "ceilings", "repeats", "0")), true, false);
+      }
+      case "run" -> {
+        return session(o.defaults(Map.of("name", "run")), !o.flag("no-ceilings"), false);
+      }
+      case "sweep" -> {
+        if (o.all("sweep").isEmpty()) throw new IllegalArgumentException("sweep needs at least one --sweep KNOB=v1,v2,...");
+        return session(o.defaults(Map.of("name", "sweep")), !o.flag("no-ceilings"), true);
+      }
+      default -> throw new IllegalArgumentException("unknown command " + cmd);
+    }
+  }
+
+  // ---------------------------------------------------------------- seed
+
+  private static int seedOnly(Options o) throws Exception {
+    String endpoint = o.str("dynamo-endpoint", null);
+    if (endpoint == null) {
+      throw new IllegalArgumentException("seed needs --dynamo-endpoint (e.g. http://127.0.0.1:4567 for a dynalite you started);"
+          + " run, sweep and quick start their own dynalite and seed it themselves");
+    }
+    Profile profile = Stack.profile(o);
+    long seed = o.lng("seed", 1);
+    List<String> ids = Stack.accountIds(profile, seed, o.integer("accounts", 1));
+    long now = o.lng("now-ms", System.currentTimeMillis());
+    String media = o.str("media-base-url", "http://127.0.0.1:8090");
+    try (DynamoDbAsyncClient dynamo = DynamoClients.create(endpoint, o.str("region", Stack.REGION))) {
+      SourceTables tables = SourceTables.defaults();
+      tables.create(dynamo).join();
+      long t0 = System.nanoTime();
+      SeedSummary s = DataGenerator.seed(dynamo, tables, profile, seed, ids, media, now).join();
+      double sec = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("seeded %s (seed %d, now-ms %d, media %s) into %s in %.1f s: %d accounts, %,d threads, %,d messages, %,d attachments%n",
+          profile.name(), seed, now, media, endpoint, sec, ids.size(), s.totalThreads(), s.totalMessages(), s.totalAttachments());
+      System.out.println("accounts: " + String.join(",", ids));
+    }
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- ceilings / run / sweep
+
+  private static int session(Options o, boolean ceilings, boolean sweep) throws Exception {
+    Path root = RepoRoot.find().orElseThrow(() -> new IllegalStateException("run from the project (no package.json found)"));
+    Report.Session s = new Report.Session();
+    s.name = o.str("name", "run").replaceAll("[^A-Za-z0-9_.-]", "_");
+    s.startedAt = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    s.command = o.str("command-line", "./dev load-test ...");
+    s.profile = Stack.profile(o);
+    s.scale = o.dbl("scale", 1.0);
+    s.seed = o.lng("seed", 1);
+    s.accountIds = Stack.accountIds(s.profile, s.seed, o.integer("accounts", 4));
+    s.staggerMs = o.lng("stagger-ms", 250);
+    s.jvmOpts = o.str("service-jvm-opts", "-Xmx1g");
+    Map<String, String> defaults = configDefaults(root);
+    for (String set : o.all("set")) {
+      String[] kv = set.split("=", 2);
+      if (kv.length != 2) throw new IllegalArgumentException("--set wants KEY=VALUE, got " + set);
+      knownKey(defaults, kv[0]);
+      s.baselineKnobs.put(kv[0], kv[1]);
+    }
+    if (sweep) {
+      for (String spec : o.all("sweep")) {
+        String[] kv = spec.split("=", 2);
+        if (kv.length != 2) throw new IllegalArgumentException("--sweep wants KNOB=v1,v2,..., got " + spec);
+        knownKey(defaults, kv[0]);
+        s.baselineKnobs.putIfAbsent(kv[0], defaults.get(kv[0]));
+        List<String> values = new ArrayList<>(Arrays.stream(kv[1].split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList());
+        values.add(s.baselineKnobs.get(kv[0]));
+        s.sweep.put(kv[0], values);
+      }
+    }
+    Path work = Files.createDirectories(root.resolve("target/load-tests").resolve(s.startedAt + "-" + s.name));
+    long t0 = System.nanoTime();
+    Vertx vertx = Vertx.vertx();
+    WebClient http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(Math.max(16, s.accountIds.size() * 2 + 8)));
+    try (Stack stack = Stack.start(vertx, o)) {
+      Stack.log(String.format("seeding %d %s accounts (scale %s, seed %d) ...", s.accountIds.size(), s.profile.name(), s.scale, s.seed));
+      long ts = System.nanoTime();
+      if (o.flag("no-seed")) {
+        s.notes.add("Not seeded by this invocation (--no-seed): the accounts were already in " + stack.dynamoEndpoint + ".");
+      } else {
+        s.seeded = stack.seed(s.profile, s.seed, s.accountIds, o.lng("now-ms", System.currentTimeMillis()));
+        s.seedSec = (System.nanoTime() - ts) / 1e9;
+        Stack.log(String.format("seeded %,d threads, %,d messages, %,d attachments in %.1f s", s.seeded.totalThreads(),
+            s.seeded.totalMessages(), s.seeded.totalAttachments(), s.seedSec));
+      }
+      List<String> warmupIds = new ArrayList<>();
+      for (int i = 0; i < o.integer("warmup-accounts", 0); i++) warmupIds.add(String.format("lt-warmup-%d-%04d", s.seed, i));
+      if (!warmupIds.isEmpty()) {
+        stack.seed(Stack.scaled(Profile.TYPICAL, 0.2), s.seed, warmupIds, System.currentTimeMillis());
+        s.warmupAccounts = warmupIds.size();
+      }
+      if (ceilings) {
+        int n = Math.min(o.integer("ceiling-accounts", 8), s.accountIds.size());
+        s.ceilings = new Ceilings(vertx, stack).measure(s.accountIds.subList(0, n), ints(o.str("read-concurrency", "4,16,64")),
+            ints(o.str("write-concurrency", "1,4,8")), o.integer("ceiling-batch", 500),
+            o.integer("ceiling-keep-messages", 50_000), o.lng("ceiling-min-rows", 50_000));
+        Stack.log(String.format("R = %.0f items/s, S = %.0f rows/s, C = %.0f items/s", s.ceilings.r(), s.ceilings.s(), s.ceilings.c()));
+      }
+      Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
+      int repeats = o.integer("repeats", 3);
+      for (int i = 1; i <= repeats; i++) {
+        s.runs.add(runner.run(Report.BASELINE, new LinkedHashMap<>(s.baselineKnobs), i, s.accountIds, warmupIds, o));
+      }
+      int sweepRepeats = o.integer("sweep-repeats", repeats);
+      for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
+        for (String v : new java.util.LinkedHashSet<>(e.getValue())) {
+          if (v.equals(s.baselineKnobs.get(e.getKey()))) continue;
+          Map<String, String> knobs = new LinkedHashMap<>(s.baselineKnobs);
+          knobs.put(e.getKey(), v);
+          for (int i = 1; i <= sweepRepeats; i++) {
+            s.runs.add(runner.run(e.getKey() + "=" + v, knobs, i, s.accountIds, warmupIds, o));
+          }
+        }
+      }
+    } finally {
+      s.durationSec = (System.nanoTime() - t0) / 1e9;
+    }
+    if (o.integer("sweep-repeats", o.integer("repeats", 3)) < 3 && sweep) {
+      s.notes.add("Sweep points other than the baseline ran " + o.integer("sweep-repeats", 3)
+          + " time(s) each to keep this command short: indicative only.");
+    }
+    s.notes.add("Service logs and attachment copies of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed).");
+    Path reports = Path.of(o.str("reports-dir", root.resolve("load-tests/reports").toString()));
+    Path dir = Report.write(reports, s);
+    Stack.log("report: " + dir.resolve("summary.md"));
+    http.close();
+    vertx.close();
+    return 0;
+  }
+
+  private static Map<String, String> configDefaults(Path root) throws Exception {
+    JsonObject json = new JsonObject(Files.readString(root.resolve("conf/config.json")));
+    Map<String, String> out = new LinkedHashMap<>();
+    json.forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue())));
+    return out;
+  }
+
+  private static void knownKey(Map<String, String> defaults, String key) {
+    if (!defaults.containsKey(key)) {
+      throw new IllegalArgumentException(key + " is not a key of conf/config.json (the knobs: " + KNOBS + ")");
+    }
+  }
+
+  private static List<Integer> ints(String csv) {
+    return Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).map(Integer::parseInt).toList();
+  }
+
+  private static void usage() {
+    System.err.println("""
+        usage: ./dev load-test <command> [options]
+          quick                      ~3 min: seed, ceilings, 3 baseline runs, a small sweep, report
+          whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1), 3 runs, report
+          run   [--set K=V ...]      seed, ceilings, --repeats runs at one setting, report
+          sweep --sweep K=v1,v2 ...  as run, then one knob at a time around the baseline, report
+          ceilings                   seed, then R, S and C only, report
+          seed  --dynamo-endpoint URL [--profile P] [--accounts N] [--seed S] [--scale F] [--media-base-url URL]
+        common options: --profile SAMPLE|TYPICAL|WHALE|FLEET|DIRTY  --accounts N  --seed S  --scale F
+          --repeats N  --sweep-repeats N  --stagger-ms MS  --stall-sec S  --run-timeout-sec S  --name NAME
+          --dynamo-endpoint URL [--no-seed --sim-port 8090]  --pg-uri postgresql://...  --service-jvm-opts "-Xmx1g"
+          --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N
+          --warmup-accounts N (small accounts migrated before each measured window: a warm JVM instead of a cold one)
+          --set K=V  --sweep K=v1,v2  (K: any key of conf/config.json; meant for MIGRATION_ACCOUNTS_PARALLEL,
+            DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_BATCH_SIZE, PG_POOL_SIZE)
+        """);
+  }
+}

@@ -1,0 +1,353 @@
+package dev.helpdesk.loadtests.harness;
+
+import dev.helpdesk.loadtests.data.Profile;
+import dev.helpdesk.loadtests.data.SeedSummary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Writes one folder per invocation: summary.md (every figure, medians over repeats) and hand-made
+ * SVG charts. Raw data never goes there (the service logs stay under target/load-tests/).
+ */
+final class Report {
+  static final String BASELINE = "baseline";
+
+  /** Everything a report is made from. */
+  static final class Session {
+    String name;
+    String command;
+    String startedAt;
+    double durationSec;
+    Profile profile;
+    double scale = 1.0;
+    long seed;
+    List<String> accountIds = List.of();
+    SeedSummary seeded;
+    double seedSec;
+    long staggerMs;
+    Ceilings.Result ceilings;
+    Map<String, String> baselineKnobs = new LinkedHashMap<>();
+    /** knob to the values tried (baseline's included) */
+    Map<String, List<String>> sweep = new LinkedHashMap<>();
+    List<RunResult> runs = new ArrayList<>();
+    String jvmOpts;
+    int warmupAccounts;
+    List<String> notes = new ArrayList<>();
+  }
+
+  private Report() {}
+
+  static Path write(Path reportsDir, Session s) throws IOException {
+    Path dir = Files.createDirectories(reportsDir.resolve(s.startedAt + "-" + s.name));
+    List<String> charts = new ArrayList<>();
+    Map<String, List<RunResult>> byLabel = new LinkedHashMap<>();
+    s.runs.forEach(r -> byLabel.computeIfAbsent(r.label, k -> new ArrayList<>()).add(r));
+    List<RunResult> base = byLabel.getOrDefault(BASELINE, List.of());
+    boolean anyMessages = s.runs.stream().anyMatch(r -> r.messages > 0);
+    double msgShare = messageShare(s);
+
+    if (s.ceilings != null) {
+      List<Svg.Bar> bars = new ArrayList<>();
+      s.ceilings.reads().forEach(t -> bars.add(new Svg.Bar("R: source reads (items/s)", "k = " + t.concurrency() + " in flight", t.rate(), "items/s")));
+      s.ceilings.writes().forEach(t -> bars.add(new Svg.Bar("S: PostgreSQL upserts (rows/s)", "c = " + t.concurrency() + " in flight", t.rate(), "rows/s")));
+      bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "C", s.ceilings.c(), "items/s"));
+      bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "end-to-end (median)", median(base, RunResult::itemsPerSec), "items/s"));
+      charts.add(write(dir, "ceilings.svg", Svg.bars("Ceilings and end-to-end rate", bars)));
+    }
+    if (!base.isEmpty()) {
+      List<Svg.Bar> bars = new ArrayList<>();
+      addPct(bars, "time to channels_only (ms)", base, r -> r.toChannelsMs, 1);
+      addPct(bars, "time to recent_messages_only (ms)", base, r -> r.toRecentMs, 1);
+      addPct(bars, "time to completed (ms)", base, r -> r.toCompletedMs, 1);
+      addPct(bars, "status API latency (ms)", base, r -> r.statusLatencyUs, 1000);
+      charts.add(write(dir, "latency-percentiles.svg",
+          Svg.bars("Latency percentiles, baseline (median of " + base.size() + " runs)", bars)));
+      List<Svg.Series> heap = new ArrayList<>();
+      for (RunResult r : base) {
+        double[] x = r.heapSamples.stream().mapToDouble(p -> p[0]).toArray();
+        double[] y = r.heapSamples.stream().mapToDouble(p -> p[1]).toArray();
+        heap.add(new Svg.Series("run " + r.repeat, x, y));
+      }
+      charts.add(write(dir, "heap-over-time.svg", Svg.line("Service heap used over time (baseline runs)",
+          "seconds since the first start request", "heap used (MB)", heap, List.of(), false, null)));
+    }
+    for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
+      String knob = e.getKey();
+      List<String> values = sortedNumeric(e.getValue());
+      double[] x = values.stream().mapToDouble(Double::parseDouble).toArray();
+      double[] y = new double[x.length], lo = new double[x.length], hi = new double[x.length];
+      for (int i = 0; i < x.length; i++) {
+        List<RunResult> g = group(byLabel, s, knob, values.get(i));
+        y[i] = anyMessages ? median(g, RunResult::messagesPerSec) : median(g, r -> r.pct(r.toChannelsMs, 50));
+        lo[i] = anyMessages ? min(g, RunResult::messagesPerSec) : min(g, r -> r.pct(r.toChannelsMs, 50));
+        hi[i] = anyMessages ? max(g, RunResult::messagesPerSec) : max(g, r -> r.pct(r.toChannelsMs, 50));
+      }
+      List<Svg.Ref> refs = anyMessages && s.ceilings != null
+          ? List.of(new Svg.Ref("C ≈ " + Svg.num(s.ceilings.c() * msgShare) + " msg/s", s.ceilings.c() * msgShare)) : List.of();
+      String yLabel = anyMessages ? "end-to-end messages/s (median, min-max)" : "time to channels_only p50 (ms; no messages moved)";
+      charts.add(write(dir, "throughput-vs-" + knob + ".svg", Svg.line(
+          (anyMessages ? "Throughput" : "Time to channels_only") + " vs " + knob, knob, yLabel,
+          List.of(new Svg.Series(anyMessages ? "messages/s" : "p50 ms", x, y, lo, hi)), refs, true, values)));
+    }
+    Files.writeString(dir.resolve("summary.md"), summary(s, byLabel, base, anyMessages, msgShare, charts));
+    return dir;
+  }
+
+  // ------------------------------------------------------------------ summary.md
+
+  private static String summary(Session s, Map<String, List<RunResult>> byLabel, List<RunResult> base,
+                                boolean anyMessages, double msgShare, List<String> charts) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Load test `").append(s.name).append("` — ").append(s.startedAt).append("\n\n");
+    md.append("> **Noisy numbers.** Measured on a shared machine with ").append(Runtime.getRuntime().availableProcessors())
+        .append(" cores while other test suites were running; dynalite (one Node process), PostgreSQL, the harness and the service ")
+        .append("all share those cores. These are benchmarks, not tests: compare runs made on the same machine in the same ")
+        .append("conditions, and trust medians over spreads. A figure above C would mean the measurement is wrong.\n\n");
+    md.append("Command: `").append(s.command).append("`  \n");
+    md.append(String.format(Locale.ROOT, "Wall time: %.0f s. Java %s, service JVM options `%s`.%n%n",
+        s.durationSec, System.getProperty("java.version"), s.jvmOpts));
+    s.notes.forEach(n -> md.append("- ").append(n).append('\n'));
+    if (!s.notes.isEmpty()) md.append('\n');
+
+    md.append("## Workload\n\n");
+    if (s.seeded != null) {
+      md.append(String.format(Locale.ROOT, "Profile `%s` (threads per account %d–%d, %.2f messages per thread, attachment ratio %.2f, "
+              + "scale %.3g), seed %d, %d accounts, seeded into DynamoDB in %.1f s: **%,d threads, %,d messages, %,d attachments**. "
+              + "Arrivals every %d ms; even accounts started by the app (`start-migration`, JWT), odd ones by Conversations "
+              + "(`/v1/migrate`); each polled every 200 ms like the app.%n%n",
+          s.profile.name(), s.profile.minThreads(), s.profile.maxThreads(), s.profile.meanMessagesPerThread(),
+          s.profile.attachmentRatio(), s.scale, s.seed, s.accountIds.size(), s.seedSec, s.seeded.totalThreads(),
+          s.seeded.totalMessages(), s.seeded.totalAttachments(), s.staggerMs));
+      md.append(s.warmupAccounts > 0
+          ? "Each run's service first migrated " + s.warmupAccounts + " small warm-up account(s) (TYPICAL at scale 0.2) outside the "
+              + "measured window: the figures are those of a warmed-up JVM.\n\n"
+          : "Each run starts a fresh service JVM and measures from its first migration on: the figures include JIT warm-up "
+              + "(a cold instance), which weighs most on CPU per message in short runs (`--warmup-accounts N` measures a warm one).\n\n");
+      md.append("The end-to-end figures include copying the attachments from the simulated media service (C does not: it covers "
+          + "the threads and messages only).\n\n");
+    }
+
+    if (s.ceilings != null) {
+      Ceilings.Result c = s.ceilings;
+      md.append("## Ceilings (same run, same data)\n\n");
+      md.append("| measure | concurrency | items | seconds | rate |\n|---|---|---|---|---|\n");
+      c.reads().forEach(t -> md.append(String.format(Locale.ROOT, "| R read | k=%d | %,d | %.2f | %,.0f items/s |%n", t.concurrency(), t.items(), t.seconds(), t.rate())));
+      c.writes().forEach(t -> md.append(String.format(Locale.ROOT, "| S write | c=%d | %,d | %.2f | %,.0f rows/s |%n", t.concurrency(), t.items(), t.seconds(), t.rate())));
+      md.append(String.format(Locale.ROOT, "%n**R = %,.0f items/s** (k=%s), **S = %,.0f rows/s** (c=%s, %d rows per statement), "
+              + "**C = R·S/(R+S) = %,.0f items/s** (≈ %,.0f messages/s at this workload's %.0f %% messages).%n%n",
+          c.r(), c.bestRead() == null ? "-" : c.bestRead().concurrency(), c.s(), c.bestWrite() == null ? "-" : c.bestWrite().concurrency(),
+          c.batchSize(), c.c(), c.c() * msgShare, msgShare * 100));
+      md.append(String.format(Locale.ROOT, "S wrote rows made of the %,d threads and %,d messages R read (repeated with suffixed keys when fewer than the row target).%n%n",
+          c.sampleThreads(), c.sampleMessages()));
+    }
+
+    if (!base.isEmpty()) {
+      md.append("## Baseline: ").append(base.size()).append(" runs at ").append(knobText(s.baselineKnobs)).append("\n\n");
+      md.append(runTable(base, true));
+      md.append('\n');
+      md.append("Final statuses seen: ").append(statuses(base)).append("\n\n");
+      md.append("CPU cross-check, /proc/PID/stat user+system of the service (10 ms ticks) vs its OperatingSystemMXBean: ")
+          .append(base.stream().map(r -> f(r.cpuProcSec) + " s vs " + f(r.cpuSec) + " s").collect(Collectors.joining("; ")))
+          .append(". Attachments copied per run: ")
+          .append(base.stream().map(r -> String.format(Locale.ROOT, "%,d", r.attachments)).collect(Collectors.joining(", ")))
+          .append(".\n\n");
+      if (s.accountIds.size() < 100) {
+        md.append("With ").append(s.accountIds.size()).append(" accounts per run, the p95 and p99 of the times to a status are ")
+            .append("the slowest account's; they get meaning with more accounts (`--accounts`).\n\n");
+      }
+      if (!anyMessages) {
+        md.append("**No messages were migrated in any run**: the accounts reached `channels_only` and then nothing moved ")
+            .append("(no status or progress change until the stall timeout). In this build the message phases ")
+            .append("(recent / older / catch-up) are not finished, so only the channels phase was measured; throughput, CPU per ")
+            .append("message and DynamoDB per message are n/a. The harness needs no change once they land.\n\n");
+      } else if (base.stream().noneMatch(r -> r.allCompleted)) {
+        md.append("Not every account completed: rates are over the window up to the last progress change, and are partial.\n\n");
+      }
+      List<String> notes = base.stream().filter(r -> !r.note.isBlank()).map(r -> "run " + r.repeat + ": " + r.note).toList();
+      if (!notes.isEmpty()) {
+        md.append("Notes from the runs:\n\n");
+        notes.forEach(n -> md.append("- ").append(n).append('\n'));
+        md.append('\n');
+      }
+      if (s.ceilings != null) {
+        double e2e = median(base, RunResult::itemsPerSec);
+        double c = s.ceilings.c();
+        md.append("### Check against C\n\n");
+        if (Double.isNaN(e2e) || e2e == 0) {
+          md.append("No end-to-end item rate to compare (nothing migrated).\n\n");
+        } else if (e2e > c) {
+          md.append(String.format(Locale.ROOT, "**Suspect measurement**: end-to-end %,.0f items/s is above C = %,.0f items/s. "
+              + "Something is counted twice or C was measured badly; do not use these figures.%n%n", e2e, c));
+        } else {
+          md.append(String.format(Locale.ROOT, "End-to-end median %,.0f items/s = %.0f %% of C (%,.0f items/s).%n%n", e2e, 100 * e2e / c, c));
+        }
+      }
+    }
+
+    if (!s.sweep.isEmpty()) {
+      md.append("## Sweep (one setting at a time around the baseline)\n\n");
+      md.append(anyMessages ? "Ranked by median end-to-end messages/s.\n\n"
+          : "No messages moved, so settings are ranked by median time to `channels_only` (p50, lower is better).\n\n");
+      Map<String, String> best = new LinkedHashMap<>();
+      for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
+        String knob = e.getKey();
+        md.append("### ").append(knob).append("\n\n");
+        md.append("| value | runs | msg/s (median) | to channels_only p50 ms | to completed p50 ms | status API p99 ms | CPU ms/msg | peak heap MB | statuses |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
+        String bestValue = null;
+        double bestScore = Double.NaN;
+        for (String v : sortedNumeric(e.getValue())) {
+          List<RunResult> g = group(byLabel, s, knob, v);
+          double score = anyMessages ? median(g, RunResult::messagesPerSec) : -median(g, r -> r.pct(r.toChannelsMs, 50));
+          if (!Double.isNaN(score) && (Double.isNaN(bestScore) || score > bestScore)) {
+            bestScore = score;
+            bestValue = v;
+          }
+          md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s | %s | %s |%n", v,
+              v.equals(s.baselineKnobs.get(knob)) ? " (baseline)" : "", g.size(),
+              f(median(g, RunResult::messagesPerSec)), f(median(g, r -> r.pct(r.toChannelsMs, 50))),
+              f(median(g, r -> r.pct(r.toCompletedMs, 50))), f(median(g, r -> r.statusMs(99))),
+              f(median(g, RunResult::cpuMsPerMessage)), f(median(g, r -> r.peakHeapMb)), statuses(g)));
+        }
+        if (bestValue != null) best.put(knob, bestValue);
+        md.append("\nBest: **").append(bestValue == null ? "n/a" : bestValue).append("**\n\n");
+      }
+      md.append("**Best setting found per knob**: ").append(knobText(best))
+          .append(". Knobs were varied one at a time, so their combination was not itself measured; confirm it with ")
+          .append("`./dev load-test run --set ...` before adopting it. Sweep points with one run are indicative only.\n\n");
+      List<RunResult> others = s.runs.stream().filter(r -> !r.label.equals(BASELINE)).toList();
+      if (!others.isEmpty()) {
+        md.append("All sweep runs:\n\n").append(runTable(others, false)).append('\n');
+      }
+    }
+
+    if (!charts.isEmpty()) {
+      md.append("## Charts\n\n");
+      charts.forEach(c -> md.append("![").append(c).append("](").append(c).append(")\n\n"));
+    }
+
+    md.append("""
+        ## How each figure is measured
+
+        - **Service**: a child JVM per run (`ServiceProcess`: the production `SettingsLoader` + `Migrator.start`), with a
+          fresh PostgreSQL database and fresh attachments directory, configured through the CONTRACT §4 environment
+          variables. A child JVM keeps the harness's own work (driver, pollers, Conversations simulator, ceilings) out of
+          the service's CPU, heap and RSS figures.
+        - **msg/s, items/s**: messages (and threads) the service reports as migrated in its progress, summed over the
+          accounts, divided by the time from the first start request to the last account's `completed` (or, when not all
+          completed, to the last progress change seen).
+        - **to channels_only / recent_messages_only / completed**: per account, from its start request to the first poll
+          that showed that status or a later one (200 ms polling: ±200 ms); HdrHistogram percentiles over the accounts of a
+          run, then the median over runs.
+        - **status API**: latency of every `GET /v1/accounts/{id}` poll while the migrations ran (HdrHistogram, µs).
+        - **CPU ms/msg**: the service JVM's process CPU time (OperatingSystemMXBean, cross-checked against /proc/PID/stat)
+          from the first start request to the end of the run, per migrated message.
+        - **peak heap**: sum of the heap pools' peak usage since the run started (an upper bound of the true peak);
+          heap over time is sampled every 500 ms. **RSS**: VmHWM of the service process (its whole life, start-up included).
+        - **DynamoDB req/msg, items/msg**: HTTP attempts (retries included) and Query items counted by an SDK execution
+          interceptor loaded into the service JVM through the SDK's global interceptor list (no change to the service),
+          per migrated message. Items/msg above 1 means items are read more than once (or threads are counted too).
+        - **R, S, C**: see the Ceilings section; measured once per invocation before the runs, on the same data.
+        """);
+    return md.toString();
+  }
+
+  private static String runTable(List<RunResult> runs, boolean medianRow) {
+    StringBuilder md = new StringBuilder();
+    md.append("| run | msgs | window s | msg/s | items/s | to channels_only p50/p95/p99 ms | to recent p50/p95/p99 ms | to completed p50/p95/p99 ms "
+        + "| status API p50/p95/p99 ms | CPU s | CPU ms/msg | peak heap MB | RSS MB | DDB req/msg | DDB items/msg |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (RunResult r : runs) {
+      md.append(String.format(Locale.ROOT, "| %s #%d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          r.label, r.repeat, r.messages, f(r.windowSec), f(r.messagesPerSec()), f(r.itemsPerSec()),
+          p3(r, r.toChannelsMs, 1), p3(r, r.toRecentMs, 1), p3(r, r.toCompletedMs, 1), p3(r, r.statusLatencyUs, 1000),
+          f(r.cpuSec), f(r.cpuMsPerMessage()), f(r.peakHeapMb), f(r.rssHwmMb), f(r.dynamoRequestsPerMessage()),
+          f(r.dynamoItemsPerMessage())));
+    }
+    if (medianRow) {
+      md.append(String.format(Locale.ROOT, "| **median** | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          f(median(runs, r -> r.messages)), f(median(runs, r -> r.windowSec)), f(median(runs, RunResult::messagesPerSec)),
+          f(median(runs, RunResult::itemsPerSec)), med3(runs, r -> r.toChannelsMs, 1), med3(runs, r -> r.toRecentMs, 1),
+          med3(runs, r -> r.toCompletedMs, 1), med3(runs, r -> r.statusLatencyUs, 1000), f(median(runs, r -> r.cpuSec)),
+          f(median(runs, RunResult::cpuMsPerMessage)), f(median(runs, r -> r.peakHeapMb)), f(median(runs, r -> r.rssHwmMb)),
+          f(median(runs, RunResult::dynamoRequestsPerMessage)), f(median(runs, RunResult::dynamoItemsPerMessage))));
+    }
+    return md.toString();
+  }
+
+  private static String p3(RunResult r, Histogram h, double div) {
+    return f(Histograms.pct(h, 50) / div) + " / " + f(Histograms.pct(h, 95) / div) + " / " + f(Histograms.pct(h, 99) / div);
+  }
+
+  private static String med3(List<RunResult> runs, java.util.function.Function<RunResult, Histogram> h, double div) {
+    return f(median(runs, r -> Histograms.pct(h.apply(r), 50) / div)) + " / " + f(median(runs, r -> Histograms.pct(h.apply(r), 95) / div))
+        + " / " + f(median(runs, r -> Histograms.pct(h.apply(r), 99) / div));
+  }
+
+  private static void addPct(List<Svg.Bar> bars, String group, List<RunResult> runs,
+                             java.util.function.Function<RunResult, Histogram> h, double div) {
+    for (double p : new double[] {50, 95, 99}) {
+      bars.add(new Svg.Bar(group, "p" + (int) p, median(runs, r -> Histograms.pct(h.apply(r), p) / div), "ms"));
+    }
+  }
+
+  /** The runs of knob=value: the baseline's when that value is the baseline's. */
+  private static List<RunResult> group(Map<String, List<RunResult>> byLabel, Session s, String knob, String value) {
+    if (value.equals(s.baselineKnobs.get(knob))) return byLabel.getOrDefault(BASELINE, List.of());
+    return byLabel.getOrDefault(knob + "=" + value, List.of());
+  }
+
+  private static String statuses(List<RunResult> runs) {
+    Map<String, Integer> all = new TreeMap<>();
+    runs.forEach(r -> r.finalStatuses.forEach((k, v) -> all.merge(k, v, Integer::sum)));
+    return all.entrySet().stream().map(e -> e.getValue() + "× " + e.getKey()).collect(Collectors.joining(", "));
+  }
+
+  private static String knobText(Map<String, String> knobs) {
+    return knobs.isEmpty() ? "defaults" : knobs.entrySet().stream().map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
+        .collect(Collectors.joining(", "));
+  }
+
+  private static double messageShare(Session s) {
+    if (s.seeded == null) return 1;
+    double m = s.seeded.totalMessages();
+    return m / (m + s.seeded.totalThreads());
+  }
+
+  private static List<String> sortedNumeric(List<String> values) {
+    List<String> v = new ArrayList<>(new java.util.LinkedHashSet<>(values));
+    v.sort((a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
+    return v;
+  }
+
+  static double median(List<RunResult> runs, ToDoubleFunction<RunResult> f) {
+    return Histograms.median(runs.stream().map(r -> f.applyAsDouble(r)).toList());
+  }
+
+  static double min(List<RunResult> runs, ToDoubleFunction<RunResult> f) {
+    return Histograms.min(runs.stream().map(r -> f.applyAsDouble(r)).toList());
+  }
+
+  static double max(List<RunResult> runs, ToDoubleFunction<RunResult> f) {
+    return Histograms.max(runs.stream().map(r -> f.applyAsDouble(r)).toList());
+  }
+
+  private static String f(double v) {
+    return Svg.num(v);
+  }
+
+  private static String write(Path dir, String file, String svg) throws IOException {
+    Files.writeString(dir.resolve(file), svg);
+    return file;
+  }
+}

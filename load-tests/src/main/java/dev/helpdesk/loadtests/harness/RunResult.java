@@ -1,0 +1,66 @@
+package dev.helpdesk.loadtests.harness;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+
+/** The figures of one run of the workload against one fresh service and database. */
+final class RunResult {
+  String label;
+  Map<String, String> knobs;
+  int repeat;
+  List<Driver.Account> accounts;
+  /** final status of each account ("channels_only (stalled)", "completed", ...) to its count */
+  Map<String, Integer> finalStatuses = new TreeMap<>();
+  long messages;
+  long threads;
+  long attachments;
+  boolean allCompleted;
+  double windowSec;
+  final Histogram toChannelsMs = Histograms.create();
+  final Histogram toRecentMs = Histograms.create();
+  final Histogram toCompletedMs = Histograms.create();
+  Histogram statusLatencyUs;
+  long statusErrors;
+  double cpuSec = Double.NaN;
+  double cpuProcSec = Double.NaN;
+  double peakHeapMb = Double.NaN;
+  double maxSampledHeapMb = Double.NaN;
+  double rssHwmMb = Double.NaN;
+  long dynamoRequests;
+  long dynamoQueries;
+  long dynamoItems;
+  List<double[]> heapSamples = List.of();
+  String note = "";
+  /** what the warm-up accounts reached before the measured window, null without warm-up */
+  String warmup;
+
+  double messagesPerSec() {
+    return windowSec > 0 ? messages / windowSec : Double.NaN;
+  }
+
+  double itemsPerSec() {
+    return windowSec > 0 ? (messages + threads) / windowSec : Double.NaN;
+  }
+
+  double cpuMsPerMessage() {
+    return messages > 0 ? cpuSec * 1000 / messages : Double.NaN;
+  }
+
+  double dynamoRequestsPerMessage() {
+    return messages > 0 ? dynamoRequests / (double) messages : Double.NaN;
+  }
+
+  double dynamoItemsPerMessage() {
+    return messages > 0 ? dynamoItems / (double) messages : Double.NaN;
+  }
+
+  double pct(Histogram h, double p) {
+    return Histograms.pct(h, p);
+  }
+
+  double statusMs(double p) {
+    return Histograms.pct(statusLatencyUs, p) / 1000.0;
+  }
+}
