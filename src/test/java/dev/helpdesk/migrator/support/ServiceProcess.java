@@ -1,0 +1,102 @@
+package dev.helpdesk.migrator.support;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service as its own JVM, started like production ({@code Main}, configuration from the
+ * environment), so a test can {@code kill -9} it or run several instances on one database.
+ */
+public final class ServiceProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  public final int port;
+  public final Http http;
+
+  private ServiceProcess(Process process, Path log, int port) {
+    this.process = process;
+    this.log = log;
+    this.port = port;
+    this.http = new Http(port);
+  }
+
+  /** Starts an instance with {@code config} (CONTRACT §4 names) as its environment and waits until it is ready. */
+  public static ServiceProcess start(String name, JsonObject config) {
+    try {
+      int port = freePort();
+      Path log = Files.createTempFile("migrator-" + name + "-", ".log");
+      ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+          "dev.helpdesk.migrator.Main")
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile());
+      Map<String, String> env = pb.environment();
+      config.forEach(e -> env.put(e.getKey(), String.valueOf(e.getValue())));
+      env.put("HTTP_PORT", String.valueOf(port));
+      env.put("AWS_ACCESS_KEY_ID", "local");
+      env.put("AWS_SECRET_ACCESS_KEY", "local");
+      ServiceProcess p = new ServiceProcess(pb.start(), log, port);
+      p.awaitReady();
+      return p;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void awaitReady() {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (!process.isAlive()) throw new IllegalStateException("instance exited during start-up:\n" + log());
+      try {
+        if (http.get("/health/ready", null).status() == 200) return;
+      } catch (IllegalStateException notYet) {
+        // not listening yet
+      }
+      TestService.sleep(200);
+    }
+    throw new IllegalStateException("instance not ready in 60 s:\n" + log());
+  }
+
+  /** SIGKILL: no shutdown hook, no lease handed back. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "<no log: " + e + ">";
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) kill();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
