@@ -12,6 +12,8 @@ import dev.helpdesk.migrator.sink.DeadLetterSink.DeadLetter;
 import io.reactivex.rxjava3.core.Flowable;
 import io.reactivex.rxjava3.core.Single;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 
@@ -30,15 +32,19 @@ import java.util.Set;
 final class AttachmentsPhase implements Phase {
   static final String NAME = "attachments";
   private static final int PAGE = 200;
-  /** Results per transaction; a count, not a time window, so the whole chain stays backpressured. */
-  private static final int BATCH = 25;
 
+  /** How long copies wait out an open media breaker before dead-lettering: about two minutes. */
+  private static final int OPEN_BREAKER_ROUNDS = 60;
+  private static final long OPEN_BREAKER_WAIT_MS = 2_000;
+
+  private final Vertx vertx;
   private final Pool pool;
   private final MediaFetcher fetcher;
   private final Settings settings;
   private final String nextPhase;
 
-  AttachmentsPhase(Pool pool, MediaFetcher fetcher, Settings settings, String nextPhase) {
+  AttachmentsPhase(Vertx vertx, Pool pool, MediaFetcher fetcher, Settings settings, String nextPhase) {
+    this.vertx = vertx;
     this.pool = pool;
     this.fetcher = fetcher;
     this.settings = settings;
@@ -60,7 +66,9 @@ final class AttachmentsPhase implements Phase {
     RunState state = new RunState(job, settings.migration(), "catch_up");
     return Rx.future(pending(job, null)
             .flatMapSingle(this::copy, false, settings.media().concurrency())
-            .buffer(BATCH)
+            // a count, not a time window, keeps the chain backpressured; one per copy slot keeps
+            // results from waiting long for company when copies trickle (an outage, big files)
+            .buffer(Math.max(1, settings.media().concurrency()))
             .concatMapCompletable(batch -> Rx.completable(() -> settle(state, batch))))
         .compose(v -> handOver(state));
   }
@@ -74,11 +82,26 @@ final class AttachmentsPhase implements Phase {
   }
 
   private Single<Result> copy(Pending p) {
-    return Rx.single(() -> fetcher.fetch(p.attachmentId(), p.url())
+    return Rx.single(() -> fetch(p, 1));
+  }
+
+  /**
+   * An open breaker says the media service is down, not that this attachment is bad: wait for
+   * the breaker's half-open probe rather than dead-letter every attachment of the outage.
+   */
+  private Future<Result> fetch(Pending p, int round) {
+    return fetcher.fetch(p.attachmentId(), p.url())
         .map(f -> new Result(p, f.sha256(), f.size(), f.contentType(), null, 1))
-        .otherwise(t -> t instanceof MediaFailure mf
-            ? new Result(p, null, 0, null, mf.reason(), Math.max(1, mf.attempts()))
-            : new Result(p, null, 0, null, "copy failed: " + t, 1)));
+        .recover(t -> {
+          if (t instanceof MediaFailure mf && mf.kind() == MediaFailure.Kind.CIRCUIT_OPEN && round < OPEN_BREAKER_ROUNDS) {
+            Promise<Void> later = Promise.promise();
+            vertx.setTimer(OPEN_BREAKER_WAIT_MS, id -> later.complete());
+            return later.future().compose(v -> fetch(p, round + 1));
+          }
+          return Future.succeededFuture(t instanceof MediaFailure mf
+              ? new Result(p, null, 0, null, mf.reason(), Math.max(1, mf.attempts()))
+              : new Result(p, null, 0, null, "copy failed: " + t, 1));
+        });
   }
 
   private Future<Void> settle(RunState state, List<Result> batch) {

@@ -60,7 +60,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, context, m, "older"),
         new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, context, m, "catch_up"),
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
-        new AttachmentsPhase(pool, fetcher, settings, ReconcilePhase.NAME),
+        new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
         new ReconcilePhase(pool, m)), new Slots(m.accountsParallel()));
     return blobs.init().compose(v -> blobs.cleanPartials()).onSuccess(v -> {
       vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
