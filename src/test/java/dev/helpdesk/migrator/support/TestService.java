@@ -141,6 +141,11 @@ public final class TestService implements AutoCloseable {
 
   /** Polls like the app until the account reaches {@code status} or the time runs out. */
   public JsonObject awaitStatus(String accountId, String status, long timeoutMs) {
+    return awaitStatus(accountId, status, timeoutMs, http);
+  }
+
+  /** The same, asking a given instance (several may share the database). */
+  public JsonObject awaitStatus(String accountId, String status, long timeoutMs, Http http) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     JsonObject account;
     do {

@@ -1,0 +1,91 @@
+package dev.helpdesk.migrator.migration;
+
+import dev.helpdesk.loadtests.data.Profile;
+import dev.helpdesk.loadtests.data.SourceSnapshot;
+import dev.helpdesk.migrator.support.Checksums;
+import dev.helpdesk.migrator.support.ServiceProcess;
+import dev.helpdesk.migrator.support.TestService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.Random;
+
+import static dev.helpdesk.migrator.support.TestService.CONVERSATIONS_CALLER;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The service killed with SIGKILL at random moments of a run and restarted each time; the
+ * account still ends completed with exactly the source. {@code -Dmigrator.kills=N} sets how many
+ * kills (the soak runs 50).
+ */
+@ExtendWith(VertxExtension.class)
+class KillNineTest {
+  static TestService env;
+
+  @BeforeAll
+  static void start(Vertx vertx) {
+    env = TestService.prepare(vertx).configure(c -> c
+        .put("MIGRATION_BATCH_SIZE", 40)
+        .put("MIGRATION_LEASE_TTL_MS", 2000)
+        .put("MIGRATION_HEARTBEAT_MS", 500)
+        .put("MIGRATION_SWEEP_MS", 300)
+        .put("CONFIG_FILE", "conf/config.json"));
+  }
+
+  @AfterAll
+  static void stop() {
+    env.close();
+  }
+
+  @Test
+  void killedAtRandomMomentsTheAccountStillEndsWithExactlyTheSource() {
+    int kills = Integer.getInteger("migrator.kills", 3);
+    long seed = Long.getLong("migrator.seed", System.nanoTime());
+    Random random = new Random(seed);
+    String id = "k9-1";
+    env.seed(Profile.TYPICAL.withThreads(150, 150).withAttachmentRatio(0.1).withMaxAttachmentBytes(4096), 71, List.of(id));
+    SourceSnapshot source = TestService.await(Future.fromCompletionStage(
+        SourceSnapshot.read(TestService.dynalite().client(), env.tables, id)));
+
+    ServiceProcess instance = ServiceProcess.start("k9-0", env.config);
+    instance.http.post("/v1/accounts", CONVERSATIONS_CALLER, new JsonObject().put("accountId", id).put("name", id));
+    assertEquals(202, instance.http.post("/v1/migrate", CONVERSATIONS_CALLER, new JsonObject().put("accountId", id)).status());
+    int landed = 0;
+    for (int k = 1; k <= kills; k++) {
+      TestService.sleep(200 + random.nextInt(1500));
+      boolean done = "completed".equals(instance.http.get("/v1/accounts/" + id, TestService.ADMIN).json().getString("migrationStatus"));
+      instance.kill();
+      if (!done) landed++;
+      instance = ServiceProcess.start("k9-" + k, env.config);
+    }
+    try (ServiceProcess last = instance) {
+      env.awaitStatus(id, "completed", 180_000, last.http);
+    }
+    System.out.println("kill -9: " + kills + " kills (seed " + seed + "), " + landed + " landed before completion");
+    assertTrue(landed >= 1, "at least one kill landed mid-run (seed " + seed + ")");
+
+    assertEquals(source.threadCount(), env.count("select count(*) from threads where account_id = ?", id));
+    assertEquals(source.messageCount(), env.count("select count(*) from messages where account_id = ?", id));
+    assertEquals(Checksums.ofSource(source), Checksums.ofTarget(env, id), "per-thread content (seed " + seed + ")");
+    assertEquals(0, env.count("select count(*) from (select thread_id, message_id from messages where account_id = ? "
+        + "group by 1, 2 having count(*) > 1) d", id));
+    assertEquals(source.attachmentCount(), env.count("select count(*) from attachments where account_id = ?", id));
+    assertEquals(0, env.count("select count(*) from attachments where account_id = ? and state = 'pending'", id));
+    assertEquals(0, partialFiles(), "no partial attachment file is left");
+  }
+
+  private static long partialFiles() {
+    try (var files = java.nio.file.Files.walk(java.nio.file.Path.of(env.config.getString("ATTACHMENTS_DIR")))) {
+      return files.filter(p -> p.toString().endsWith(".part")).count();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
