@@ -62,7 +62,12 @@ final class MigrationRun {
       if (phase.needsSlot() && !holding[0]) {
         slot = slots.acquire().onSuccess(v -> holding[0] = true);
       }
-      return slot.compose(v -> phase.run(job)).compose(next -> runFrom(next, holding));
+      return slot.compose(v -> {
+        long started = System.currentTimeMillis();
+        return phase.run(job).onSuccess(next -> log.info("account {} job {}: phase {} done in {} ms, counts {}",
+            job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
+            next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));
+      }).compose(next -> runFrom(next, holding));
     }
     return Future.succeededFuture(job);
   }
