@@ -42,7 +42,8 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * </ul>
  */
 final class Ceilings {
-  record Trial(int concurrency, long items, double seconds) {
+  /** @param requests DynamoDB requests (R) or statements (S) the trial sent */
+  record Trial(int concurrency, long items, double seconds, long requests) {
     double rate() {
       return seconds <= 0 ? 0 : items / seconds;
     }
@@ -119,7 +120,7 @@ final class Ceilings {
             .reduce(0L, Long::sum).blockingGet();
         items += threads.size() + messages;
       }
-      return new Trial(k, items, (System.nanoTime() - t0) / 1e9);
+      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum());
     }
   }
 
@@ -176,7 +177,7 @@ final class Ceilings {
         pool.query("checkpoint").execute().await();
         long t0 = System.nanoTime();
         runBatches(pool, batches, c).await();
-        Trial t = new Trial(c, rows, (System.nanoTime() - t0) / 1e9);
+        Trial t = new Trial(c, rows, (System.nanoTime() - t0) / 1e9, batches.size());
         out.add(t);
         Stack.log(String.format("ceiling S: c=%d  %d rows in %.2f s = %.0f rows/s", c, t.items(), t.seconds(), t.rate()));
       }

@@ -67,10 +67,10 @@ public final class Main {
         return seedOnly(o);
       }
       case "quick" -> {
-        o.defaults(Map.ofEntries(Map.entry("name", "quick"), Map.entry("profile", "TYPICAL"), Map.entry("scale", "0.2"),
+        o.defaults(Map.ofEntries(Map.entry("name", "quick"), Map.entry("profile", "TYPICAL"), Map.entry("scale", "0.15"),
             Map.entry("accounts", "6"), Map.entry("seed", "7"), Map.entry("stagger-ms", "250"), Map.entry("repeats", "3"),
             Map.entry("sweep-repeats", "1"), Map.entry("stall-sec", "8"), Map.entry("run-timeout-sec", "60"),
-            Map.entry("read-concurrency", "4,16,64"), Map.entry("write-concurrency", "1,4,8"),
+            Map.entry("read-concurrency", "16,64"), Map.entry("write-concurrency", "1,4,8"),
             Map.entry("ceiling-accounts", "6"), Map.entry("ceiling-min-rows", "30000")));
         o.defaultsMulti("sweep", List.of("MIGRATION_THREAD_CONCURRENCY=2,32", "MIGRATION_ACCOUNTS_PARALLEL=2"));
         return session(o, true, true);
@@ -89,7 +89,9 @@ public final class Main {
         return session(o.defaults(Map.of("name", "run")), !o.flag("no-ceilings"), false);
       }
       case "sweep" -> {
-        if (o.all("sweep").isEmpty()) throw new IllegalArgumentException("sweep needs at least one --sweep KNOB=v1,v2,...");
+        // without --sweep: each of the five knobs, halved/quartered and doubled/quadrupled around its default
+        o.defaultsMulti("sweep", List.of("MIGRATION_ACCOUNTS_PARALLEL=1,2,8", "DYNAMODB_MAX_IN_FLIGHT=8,16,64",
+            "MIGRATION_THREAD_CONCURRENCY=2,4,16", "MIGRATION_BATCH_SIZE=100,250,1000", "PG_POOL_SIZE=4,8,32"));
         return session(o.defaults(Map.of("name", "sweep")), !o.flag("no-ceilings"), true);
       }
       default -> throw new IllegalArgumentException("unknown command " + cmd);
@@ -206,7 +208,8 @@ public final class Main {
       s.notes.add("Sweep points other than the baseline ran " + o.integer("sweep-repeats", 3)
           + " time(s) each to keep this command short: indicative only.");
     }
-    s.notes.add("Service logs and attachment copies of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed).");
+    s.notes.add("Service logs of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed; the copied "
+        + "attachments are deleted after each run unless `--keep-attachments`).");
     Path reports = Path.of(o.str("reports-dir", root.resolve("load-tests/reports").toString()));
     Path dir = Report.write(reports, s);
     Stack.log("report: " + dir.resolve("summary.md"));
@@ -238,13 +241,13 @@ public final class Main {
           quick                      ~3 min: seed, ceilings, 3 baseline runs, a small sweep, report
           whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1), 3 runs, report
           run   [--set K=V ...]      seed, ceilings, --repeats runs at one setting, report
-          sweep --sweep K=v1,v2 ...  as run, then one knob at a time around the baseline, report
+          sweep [--sweep K=v1,v2 ...] as run, then one knob at a time around the baseline (default: all five knobs), report
           ceilings                   seed, then R, S and C only, report
           seed  --dynamo-endpoint URL [--profile P] [--accounts N] [--seed S] [--scale F] [--media-base-url URL]
         common options: --profile SAMPLE|TYPICAL|WHALE|FLEET|DIRTY  --accounts N  --seed S  --scale F
           --repeats N  --sweep-repeats N  --stagger-ms MS  --stall-sec S  --run-timeout-sec S  --name NAME
           --dynamo-endpoint URL [--no-seed --sim-port 8090]  --pg-uri postgresql://...  --service-jvm-opts "-Xmx1g"
-          --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N
+          --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N  --keep-attachments
           --warmup-accounts N (small accounts migrated before each measured window: a warm JVM instead of a cold one)
           --set K=V  --sweep K=v1,v2  (K: any key of conf/config.json; meant for MIGRATION_ACCOUNTS_PARALLEL,
             DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_BATCH_SIZE, PG_POOL_SIZE)

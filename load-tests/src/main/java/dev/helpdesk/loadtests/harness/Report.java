@@ -119,6 +119,7 @@ final class Report {
     s.notes.forEach(n -> md.append("- ").append(n).append('\n'));
     if (!s.notes.isEmpty()) md.append('\n');
 
+    md.append(headline(s, byLabel, base, anyMessages, msgShare));
     md.append("## Workload\n\n");
     if (s.seeded != null) {
       md.append(String.format(Locale.ROOT, "Profile `%s` (threads per account %d–%d, %.2f messages per thread, attachment ratio %.2f, "
@@ -140,14 +141,15 @@ final class Report {
     if (s.ceilings != null) {
       Ceilings.Result c = s.ceilings;
       md.append("## Ceilings (same run, same data)\n\n");
-      md.append("| measure | concurrency | items | seconds | rate |\n|---|---|---|---|---|\n");
-      c.reads().forEach(t -> md.append(String.format(Locale.ROOT, "| R read | k=%d | %,d | %.2f | %,.0f items/s |%n", t.concurrency(), t.items(), t.seconds(), t.rate())));
-      c.writes().forEach(t -> md.append(String.format(Locale.ROOT, "| S write | c=%d | %,d | %.2f | %,.0f rows/s |%n", t.concurrency(), t.items(), t.seconds(), t.rate())));
+      md.append("| measure | concurrency | items | requests | seconds | rate |\n|---|---|---|---|---|---|\n");
+      c.reads().forEach(t -> md.append(String.format(Locale.ROOT, "| R read | k=%d | %,d | %,d Query | %.2f | %,.0f items/s |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate())));
+      c.writes().forEach(t -> md.append(String.format(Locale.ROOT, "| S write | c=%d | %,d | %,d upserts | %.2f | %,.0f rows/s |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate())));
       md.append(String.format(Locale.ROOT, "%n**R = %,.0f items/s** (k=%s), **S = %,.0f rows/s** (c=%s, %d rows per statement), "
               + "**C = R·S/(R+S) = %,.0f items/s** (≈ %,.0f messages/s at this workload's %.0f %% messages).%n%n",
           c.r(), c.bestRead() == null ? "-" : c.bestRead().concurrency(), c.s(), c.bestWrite() == null ? "-" : c.bestWrite().concurrency(),
           c.batchSize(), c.c(), c.c() * msgShare, msgShare * 100));
-      md.append(String.format(Locale.ROOT, "S wrote rows made of the %,d threads and %,d messages R read (repeated with suffixed keys when fewer than the row target).%n%n",
+      md.append(String.format(Locale.ROOT, "S wrote rows made of the %,d threads and %,d messages R read (repeated with suffixed keys when fewer than the row target). "
+              + "R's Query count is the least a reader of this data needs: compare it with the service's DynamoDB requests per message below.%n%n",
           c.sampleThreads(), c.sampleMessages()));
     }
 
@@ -173,6 +175,8 @@ final class Report {
       } else if (base.stream().noneMatch(r -> r.allCompleted)) {
         md.append("Not every account completed: rates are over the window up to the last progress change, and are partial.\n\n");
       }
+      long statusErrors = base.stream().mapToLong(r -> r.statusErrors).sum();
+      if (statusErrors > 0) md.append("Status polls that failed or did not answer 200: ").append(statusErrors).append(".\n\n");
       List<String> notes = base.stream().filter(r -> !r.note.isBlank()).map(r -> "run " + r.repeat + ": " + r.note).toList();
       if (!notes.isEmpty()) {
         md.append("Notes from the runs:\n\n");
@@ -204,15 +208,9 @@ final class Report {
         md.append("### ").append(knob).append("\n\n");
         md.append("| value | runs | msg/s (median) | to channels_only p50 ms | to completed p50 ms | status API p99 ms | CPU ms/msg | peak heap MB | statuses |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
-        String bestValue = null;
-        double bestScore = Double.NaN;
+        String bestValue = bestPerKnob(s, byLabel, anyMessages).get(knob);
         for (String v : sortedNumeric(e.getValue())) {
           List<RunResult> g = group(byLabel, s, knob, v);
-          double score = anyMessages ? median(g, RunResult::messagesPerSec) : -median(g, r -> r.pct(r.toChannelsMs, 50));
-          if (!Double.isNaN(score) && (Double.isNaN(bestScore) || score > bestScore)) {
-            bestScore = score;
-            bestValue = v;
-          }
           md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s | %s | %s |%n", v,
               v.equals(s.baselineKnobs.get(knob)) ? " (baseline)" : "", g.size(),
               f(median(g, RunResult::messagesPerSec)), f(median(g, r -> r.pct(r.toChannelsMs, 50))),
@@ -260,6 +258,50 @@ final class Report {
         - **R, S, C**: see the Ceilings section; measured once per invocation before the runs, on the same data.
         """);
     return md.toString();
+  }
+
+  private static String headline(Session s, Map<String, List<RunResult>> byLabel, List<RunResult> base, boolean anyMessages,
+                                 double msgShare) {
+    StringBuilder md = new StringBuilder("## Headline\n\n");
+    if (!base.isEmpty()) {
+      md.append(String.format(Locale.ROOT, "- Baseline (%s), median of %d runs: **%s messages/s** end to end; time to `channels_only` p50 %s ms, "
+              + "to `completed` p50 %s ms; status API p99 %s ms; %s ms CPU per message; peak heap %s MB; RSS %s MB.%n",
+          knobText(s.baselineKnobs), base.size(), f(median(base, RunResult::messagesPerSec)),
+          f(median(base, r -> r.pct(r.toChannelsMs, 50))), f(median(base, r -> r.pct(r.toCompletedMs, 50))),
+          f(median(base, r -> r.statusMs(99))), f(median(base, RunResult::cpuMsPerMessage)),
+          f(median(base, r -> r.peakHeapMb)), f(median(base, r -> r.rssHwmMb))));
+      md.append("- Final statuses: ").append(statuses(base)).append(".\n");
+    }
+    if (s.ceilings != null) {
+      double e2e = median(base, RunResult::itemsPerSec);
+      md.append(String.format(Locale.ROOT, "- Ceilings: R = %s items/s, S = %s rows/s, C = %s items/s (≈ %s messages/s)%s.%n",
+          f(s.ceilings.r()), f(s.ceilings.s()), f(s.ceilings.c()), f(s.ceilings.c() * msgShare),
+          base.isEmpty() || Double.isNaN(e2e) || e2e == 0 ? "" : String.format(Locale.ROOT, "; end to end reaches %.0f %% of C%s",
+              100 * e2e / s.ceilings.c(), e2e > s.ceilings.c() ? " — ABOVE C: the measurement is wrong" : "")));
+    }
+    if (!s.sweep.isEmpty()) {
+      Map<String, String> best = bestPerKnob(s, byLabel, anyMessages);
+      md.append("- Sweep, best value per knob: ").append(knobText(best)).append(".\n");
+    }
+    return md.append('\n').toString();
+  }
+
+  private static Map<String, String> bestPerKnob(Session s, Map<String, List<RunResult>> byLabel, boolean anyMessages) {
+    Map<String, String> best = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
+      String bestValue = null;
+      double bestScore = Double.NaN;
+      for (String v : sortedNumeric(e.getValue())) {
+        List<RunResult> g = group(byLabel, s, e.getKey(), v);
+        double score = anyMessages ? median(g, RunResult::messagesPerSec) : -median(g, r -> r.pct(r.toChannelsMs, 50));
+        if (!Double.isNaN(score) && (Double.isNaN(bestScore) || score > bestScore)) {
+          bestScore = score;
+          bestValue = v;
+        }
+      }
+      if (bestValue != null) best.put(e.getKey(), bestValue);
+    }
+    return best;
   }
 
   private static String runTable(List<RunResult> runs, boolean medianRow) {

@@ -102,6 +102,7 @@ final class Runner {
       r.dynamoItems = after.getLong("dynamoItems") - before.getLong("dynamoItems");
       fill(r, out);
     }
+    if (!o.flag("keep-attachments")) deleteTree(attachments);
     Stack.log(String.format("run %s #%d: %s; %d messages, %.1f msg/s over %.1f s; status p99 %.1f ms; cpu %.1f s",
         label, repeat, r.finalStatuses, r.messages, r.messagesPerSec(), r.windowSec, r.statusMs(99), r.cpuSec));
     return r;
@@ -133,6 +134,15 @@ final class Runner {
     r.allCompleted = all;
     r.windowSec = end > out.firstStartNs() ? (end - out.firstStartNs()) / 1e9 : 0;
     r.note = String.join("; ", notes.stream().limit(5).toList());
+  }
+
+  /** The copied attachments are the service's output, not the report's: hundreds of MB per quick run. */
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException ignored) {
+      // best effort: target/ is cleaned by mvn clean anyway
+    }
   }
 
   private static void record(org.HdrHistogram.Histogram h, double ms) {
