@@ -79,7 +79,7 @@ final class Report {
         heap.add(new Svg.Series("run " + r.repeat, x, y));
       }
       charts.add(write(dir, "heap-over-time.svg", Svg.line("Service heap used over time (baseline runs)",
-          "seconds since the first start request", "heap used (MB)", heap, List.of(), false, null)));
+          "seconds since the workload started (sampled every 500 ms)", "heap used (MB)", heap, List.of(), false, null)));
     }
     for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
       String knob = e.getKey();

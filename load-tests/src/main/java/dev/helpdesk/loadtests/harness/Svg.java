@@ -42,6 +42,7 @@ final class Svg {
       xmin = 0;
       xmax = 1;
     }
+    if (xTickLabels == null && !logX) xmin = Math.min(0, xmin); // a time axis starts at 0
     if (xmax == xmin) {
       xmin -= 1;
       xmax += 1;
