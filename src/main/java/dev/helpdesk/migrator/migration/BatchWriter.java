@@ -1,6 +1,5 @@
 package dev.helpdesk.migrator.migration;
 
-import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.sink.Bulk;
 import dev.helpdesk.migrator.sink.DeadLetterSink;
 import dev.helpdesk.migrator.sink.DeadLetterSink.DeadLetter;
@@ -14,7 +13,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -65,42 +63,57 @@ final class BatchWriter {
     }
   }
 
+  /** What the upserts did; {@code attempted} are the attachment records offered (a refused message's are not). */
+  private record Written(Bulk.Outcome<ThreadItem> threads, Bulk.Outcome<MessageItem> messages,
+                         List<AttachmentRow> attempted, Bulk.Outcome<AttachmentRow> attachments) {}
+
   private Future<Counts> commit(SqlConnection tx, BatchRows rows, Position next, boolean rowByRow) {
     Job job = state.job();
-    String account = job.accountId();
-    List<DeadLetter> possible = rows.possibleDeadLetters();
-    Future<Seen> seen = ThreadSink.writtenBy(tx, job.jobId(), rows.threads.keySet()).compose(t ->
+    return seen(tx, rows).compose(prior -> upsert(tx, rows, rowByRow).compose(written -> {
+      Map<String, DeadLetter> letters = new LinkedHashMap<>(rows.bad);
+      Counts delta = count(rows, prior, written, letters);
+      Counts after = state.counts().copy();
+      after.add(delta);
+      return DeadLetterSink.upsert(tx, job.accountId(), job.jobId(), letters.values())
+          .compose(v -> ThreadSink.recount(tx, rows.touchedThreads))
+          .compose(v -> JobStore.checkpoint(tx, job, phase, state.checkpoint(after, next)))
+          .compose(v -> state.progressIfDue(tx, after))
+          .map(v -> delta);
+    }));
+  }
+
+  private Future<Seen> seen(SqlConnection tx, BatchRows rows) {
+    Job job = state.job();
+    return ThreadSink.writtenBy(tx, job.jobId(), rows.threads.keySet()).compose(t ->
         MessageSink.messagesWrittenBy(tx, job.jobId(), List.copyOf(rows.messages.values())).compose(m ->
             MessageSink.attachmentsWrittenBy(tx, job.jobId(), rows.attachments.keySet()).compose(a ->
-                DeadLetterSink.recordedBy(tx, account, job.jobId(), possible).map(d -> new Seen(t, m, a, d)))));
-    return seen.compose(prior -> ThreadSink.upsert(tx, account, job.epoch(), job.jobId(), List.copyOf(rows.threads.values()), rowByRow)
+                DeadLetterSink.recordedBy(tx, job.accountId(), job.jobId(), rows.possibleDeadLetters())
+                    .map(d -> new Seen(t, m, a, d)))));
+  }
+
+  /** Threads first, then messages (they reference them), then the attachment records of the messages stored. */
+  private Future<Written> upsert(SqlConnection tx, BatchRows rows, boolean rowByRow) {
+    Job job = state.job();
+    String account = job.accountId();
+    return ThreadSink.upsert(tx, account, job.epoch(), job.jobId(), List.copyOf(rows.threads.values()), rowByRow)
         .compose(threads -> MessageSink.upsertMessages(tx, account, job.epoch(), job.jobId(),
                 List.copyOf(rows.messages.values()), rowByRow)
             .compose(messages -> {
-              Set<String> refusedMessages = new HashSet<>();
-              messages.refused().forEach(r -> refusedMessages.add(MessageSink.key(r.row().threadId(), r.row().messageId())));
-              // an attachment is recorded only with its message; a refused message's entries are not attempted
-              List<AttachmentRow> attachments = rows.attachments.values().stream()
-                  .filter(a -> !refusedMessages.contains(MessageSink.key(a.threadId(), a.messageId()))).toList();
-              return MessageSink.upsertAttachments(tx, account, job.epoch(), job.jobId(), attachments, rowByRow)
-                  .compose(written -> {
-                    Map<String, DeadLetter> letters = new LinkedHashMap<>(rows.bad);
-                    Counts delta = count(rows, prior, threads, messages, attachments, written, letters);
-                    Counts after = state.counts().copy();
-                    after.add(delta);
-                    return DeadLetterSink.upsert(tx, account, job.jobId(), letters.values())
-                        .compose(v -> ThreadSink.recount(tx, rows.touchedThreads))
-                        .compose(v -> JobStore.checkpoint(tx, job, phase, state.checkpoint(after, next)))
-                        .compose(v -> state.progressIfDue(tx, after))
-                        .map(v -> delta);
-                  });
-            })));
+              Set<String> refused = new HashSet<>();
+              messages.refused().forEach(r -> refused.add(MessageSink.key(r.row().threadId(), r.row().messageId())));
+              List<AttachmentRow> attempted = rows.attachments.values().stream()
+                  .filter(a -> !refused.contains(MessageSink.key(a.threadId(), a.messageId()))).toList();
+              return MessageSink.upsertAttachments(tx, account, job.epoch(), job.jobId(), attempted, rowByRow)
+                  .map(attachments -> new Written(threads, messages, attempted, attachments));
+            }));
   }
 
   /** Counts each item the first time this run commits it, and turns refused rows into dead letters. */
-  private static Counts count(BatchRows rows, Seen prior, Bulk.Outcome<ThreadItem> threads,
-                              Bulk.Outcome<MessageItem> messages, List<AttachmentRow> attempted,
-                              Bulk.Outcome<AttachmentRow> attachments, Map<String, DeadLetter> letters) {
+  private static Counts count(BatchRows rows, Seen prior, Written written, Map<String, DeadLetter> letters) {
+    Bulk.Outcome<ThreadItem> threads = written.threads();
+    Bulk.Outcome<MessageItem> messages = written.messages();
+    Bulk.Outcome<AttachmentRow> attachments = written.attachments();
+    List<AttachmentRow> attempted = written.attempted();
     Counts c = new Counts();
     Map<String, String> refusedThreads = new HashMap<>();
     threads.refused().forEach(r -> refusedThreads.put(r.row().threadId(), r.reason()));
