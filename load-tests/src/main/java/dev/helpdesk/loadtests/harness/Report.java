@@ -168,10 +168,10 @@ final class Report {
             .append("the slowest account's; they get meaning with more accounts (`--accounts`).\n\n");
       }
       if (!anyMessages) {
-        md.append("**No messages were migrated in any run**: the accounts reached `channels_only` and then nothing moved ")
-            .append("(no status or progress change until the stall timeout). In this build the message phases ")
-            .append("(recent / older / catch-up) are not finished, so only the channels phase was measured; throughput, CPU per ")
-            .append("message and DynamoDB per message are n/a. The harness needs no change once they land.\n\n");
+        md.append("**No messages were migrated in any run** (final statuses above): nothing moved until the stall timeout ")
+            .append("or the run's deadline. Either this build's message phases (recent / older / catch-up) are not in yet, ")
+            .append("or they could not run (see the service logs). Only the way to `channels_only` was measured; throughput, ")
+            .append("CPU per message and DynamoDB per message are n/a. The harness needs no change once the phases work.\n\n");
       } else if (base.stream().noneMatch(r -> r.allCompleted)) {
         md.append("Not every account completed: rates are over the window up to the last progress change, and are partial.\n\n");
       }
