@@ -202,6 +202,11 @@ final class Report {
       md.append("## Sweep (one setting at a time around the baseline)\n\n");
       md.append(anyMessages ? "Ranked by median end-to-end messages/s.\n\n"
           : "No messages moved, so settings are ranked by median time to `channels_only` (p50, lower is better).\n\n");
+      if (anyMessages && base.size() > 1) {
+        md.append(String.format(Locale.ROOT, "The baseline's own spread over %d runs was %s–%s messages/s: a sweep point inside that "
+            + "range cannot be told apart from the baseline on this machine.%n%n", base.size(),
+            f(min(base, RunResult::messagesPerSec)), f(max(base, RunResult::messagesPerSec))));
+      }
       Map<String, String> best = new LinkedHashMap<>();
       for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
         String knob = e.getKey();
@@ -281,7 +286,12 @@ final class Report {
     }
     if (!s.sweep.isEmpty()) {
       Map<String, String> best = bestPerKnob(s, byLabel, anyMessages);
-      md.append("- Sweep, best value per knob: ").append(knobText(best)).append(".\n");
+      md.append("- Sweep, best value per knob: ").append(knobText(best));
+      if (anyMessages && base.size() > 1) {
+        md.append(" (baseline spread ").append(f(min(base, RunResult::messagesPerSec))).append("–")
+            .append(f(max(base, RunResult::messagesPerSec))).append(" messages/s: differences inside it are noise)");
+      }
+      md.append(".\n");
     }
     return md.append('\n').toString();
   }
