@@ -71,7 +71,7 @@ public final class Main {
             Map.entry("accounts", "6"), Map.entry("seed", "7"), Map.entry("stagger-ms", "250"), Map.entry("repeats", "3"),
             Map.entry("sweep-repeats", "1"), Map.entry("stall-sec", "8"), Map.entry("run-timeout-sec", "60"),
             Map.entry("read-concurrency", "16,64"), Map.entry("write-concurrency", "1,4,8"),
-            Map.entry("ceiling-accounts", "6"), Map.entry("ceiling-min-rows", "30000")));
+            Map.entry("ceiling-accounts", "6"), Map.entry("ceiling-min-rows", "30000"), Map.entry("budget-sec", "165")));
         o.defaultsMulti("sweep", List.of("MIGRATION_THREAD_CONCURRENCY=2,32", "MIGRATION_ACCOUNTS_PARALLEL=2"));
         return session(o, true, true);
       }
@@ -187,19 +187,33 @@ public final class Main {
       }
       Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
       int repeats = o.integer("repeats", 3);
+      long runsStart = System.nanoTime();
       for (int i = 1; i <= repeats; i++) {
         s.runs.add(runner.run(Report.BASELINE, new LinkedHashMap<>(s.baselineKnobs), i, s.accountIds, warmupIds, o));
       }
+      // --budget-sec: sweep points that would end past the budget are skipped (and listed), never the baseline
+      long budgetNs = o.lng("budget-sec", 0) * 1_000_000_000L;
       int sweepRepeats = o.integer("sweep-repeats", repeats);
+      List<String> skipped = new ArrayList<>();
       for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
         for (String v : new java.util.LinkedHashSet<>(e.getValue())) {
           if (v.equals(s.baselineKnobs.get(e.getKey()))) continue;
           Map<String, String> knobs = new LinkedHashMap<>(s.baselineKnobs);
           knobs.put(e.getKey(), v);
           for (int i = 1; i <= sweepRepeats; i++) {
+            long perRun = s.runs.isEmpty() ? 0 : (System.nanoTime() - runsStart) / s.runs.size();
+            if (budgetNs > 0 && System.nanoTime() - t0 + perRun > budgetNs) {
+              skipped.add(e.getKey() + "=" + v + " #" + i);
+              continue;
+            }
             s.runs.add(runner.run(e.getKey() + "=" + v, knobs, i, s.accountIds, warmupIds, o));
           }
         }
+      }
+      if (!skipped.isEmpty()) {
+        s.notes.add("Skipped to stay within --budget-sec " + o.lng("budget-sec", 0) + " (the machine was slower than planned): "
+            + String.join(", ", skipped) + ".");
+        Stack.log("skipped for the time budget: " + skipped);
       }
     } finally {
       s.durationSec = (System.nanoTime() - t0) / 1e9;
@@ -246,6 +260,7 @@ public final class Main {
           seed  --dynamo-endpoint URL [--profile P] [--accounts N] [--seed S] [--scale F] [--media-base-url URL]
         common options: --profile SAMPLE|TYPICAL|WHALE|FLEET|DIRTY  --accounts N  --seed S  --scale F
           --repeats N  --sweep-repeats N  --stagger-ms MS  --stall-sec S  --run-timeout-sec S  --name NAME
+          --budget-sec S (skip sweep points that would end past S seconds; quick: 165)
           --dynamo-endpoint URL [--no-seed --sim-port 8090]  --pg-uri postgresql://...  --service-jvm-opts "-Xmx1g"
           --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N  --keep-attachments
           --warmup-accounts N (small accounts migrated before each measured window: a warm JVM instead of a cold one)
