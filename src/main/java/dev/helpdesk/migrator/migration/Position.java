@@ -52,7 +52,7 @@ record Position(String pageKey, Set<String> done, String current, String afterMe
         finished.add(t.threadId());
         cur = null;
         after = null;
-      } else if (e instanceof Element.BadThread b) {
+      } else if (e instanceof Element.BadThread b && b.threadId() != null) {
         finished.add(b.threadId());
       } else if (e instanceof Element.PageEnd p) {
         page = p.nextKey();

@@ -51,7 +51,7 @@ final class ThreadStream {
     List<Object> units = new ArrayList<>(page.items().size() + 1);
     for (Map<String, AttributeValue> item : page.items()) {
       String threadId = s(item, "threadId");
-      if (skip.test(item) || resume.done().contains(threadId)) continue;
+      if (skip.test(item) || (threadId != null && resume.done().contains(threadId))) continue;
       Decoded<ThreadItem> decoded = Decoded.thread(item);
       if (decoded instanceof Decoded.Good<ThreadItem> good) {
         String after = threadId != null && threadId.equals(resume.current()) ? resume.afterMessage() : null;
