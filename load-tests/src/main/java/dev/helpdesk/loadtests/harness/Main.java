@@ -187,27 +187,35 @@ public final class Main {
       }
       Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
       int repeats = o.integer("repeats", 3);
-      long runsStart = System.nanoTime();
-      for (int i = 1; i <= repeats; i++) {
-        s.runs.add(runner.run(Report.BASELINE, new LinkedHashMap<>(s.baselineKnobs), i, s.accountIds, warmupIds, o));
-      }
-      // --budget-sec: sweep points that would end past the budget are skipped (and listed), never the baseline
-      long budgetNs = o.lng("budget-sec", 0) * 1_000_000_000L;
       int sweepRepeats = o.integer("sweep-repeats", repeats);
-      List<String> skipped = new ArrayList<>();
+      List<Map.Entry<String, String>> points = new ArrayList<>();
       for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
         for (String v : new java.util.LinkedHashSet<>(e.getValue())) {
-          if (v.equals(s.baselineKnobs.get(e.getKey()))) continue;
-          Map<String, String> knobs = new LinkedHashMap<>(s.baselineKnobs);
-          knobs.put(e.getKey(), v);
-          for (int i = 1; i <= sweepRepeats; i++) {
-            long perRun = s.runs.isEmpty() ? 0 : (System.nanoTime() - runsStart) / s.runs.size();
-            if (budgetNs > 0 && System.nanoTime() - t0 + perRun > budgetNs) {
-              skipped.add(e.getKey() + "=" + v + " #" + i);
-              continue;
-            }
-            s.runs.add(runner.run(e.getKey() + "=" + v, knobs, i, s.accountIds, warmupIds, o));
+          if (!v.equals(s.baselineKnobs.get(e.getKey()))) points.add(Map.entry(e.getKey(), v));
+        }
+      }
+      // Rounds interleave the baseline with the sweep points (round i: baseline #i, then every point's #i), so a
+      // machine that gets busier or quieter during the command biases no setting against the baseline.
+      // --budget-sec: a sweep point that would end past the budget (counting the baseline runs still due) is
+      // skipped and listed; the baseline never is.
+      long budgetNs = o.lng("budget-sec", 0) * 1_000_000_000L;
+      long runsStart = System.nanoTime();
+      List<String> skipped = new ArrayList<>();
+      for (int round = 1; round <= Math.max(repeats, sweepRepeats); round++) {
+        if (round <= repeats) {
+          s.runs.add(runner.run(Report.BASELINE, new LinkedHashMap<>(s.baselineKnobs), round, s.accountIds, warmupIds, o));
+        }
+        if (round > sweepRepeats) continue;
+        for (Map.Entry<String, String> p : points) {
+          long perRun = s.runs.isEmpty() ? 0 : (System.nanoTime() - runsStart) / s.runs.size();
+          long baselineDue = Math.max(0, repeats - round);
+          if (budgetNs > 0 && System.nanoTime() - t0 + perRun * (1 + baselineDue) > budgetNs) {
+            skipped.add(p.getKey() + "=" + p.getValue() + " #" + round);
+            continue;
           }
+          Map<String, String> knobs = new LinkedHashMap<>(s.baselineKnobs);
+          knobs.put(p.getKey(), p.getValue());
+          s.runs.add(runner.run(p.getKey() + "=" + p.getValue(), knobs, round, s.accountIds, warmupIds, o));
         }
       }
       if (!skipped.isEmpty()) {
