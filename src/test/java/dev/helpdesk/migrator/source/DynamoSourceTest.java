@@ -206,10 +206,11 @@ class DynamoSourceTest {
   @Test
   void aSlowConsumerIsNotTimedOutWhileItHoldsNoDemand() {
     Context ctx = vertx.getOrCreateContext();
-    // stall guard here: 200 ms per attempt, one attempt, plus 200 ms; the consumer takes 500 ms a page
-    try (DynamoSource quick = new DynamoSource(vertx, settings(dynalite.endpoint(), "netty", 4, 200, 1), 20)) {
+    // stall guard here: 1 s per attempt, one attempt, plus 1 s; the consumer takes 2.5 s a page.
+    // (Seconds, not milliseconds: a loaded CI machine must not make the SDK call itself time out.)
+    try (DynamoSource quick = new DynamoSource(vertx, settings(dynalite.endpoint(), "netty", 4, 1000, 1), 20)) {
       long items = quick.allThreads(ctx, ACCOUNT, null)
-          .concatMapSingle(p -> Single.timer(500, TimeUnit.MILLISECONDS, RxHelper.scheduler(ctx))
+          .concatMapSingle(p -> Single.timer(2500, TimeUnit.MILLISECONDS, RxHelper.scheduler(ctx))
               .map(x -> (long) p.items().size()))
           .reduce(0L, Long::sum).timeout(30, TimeUnit.SECONDS).blockingGet();
       assertEquals(account.threadsWritten(), items);
