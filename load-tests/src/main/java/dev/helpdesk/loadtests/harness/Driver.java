@@ -9,7 +9,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -210,10 +209,5 @@ final class Driver {
   private static long num(JsonObject o, String key) {
     Object v = o.getValue(key);
     return v instanceof Number n ? n.longValue() : 0;
-  }
-
-  static Map<String, String> viaCounts(List<Account> accounts) {
-    long app = accounts.stream().filter(a -> a.via.equals("app")).count();
-    return Map.of("app", Long.toString(app), "conversations", Long.toString(accounts.size() - app));
   }
 }

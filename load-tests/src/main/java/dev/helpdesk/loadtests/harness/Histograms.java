@@ -1,7 +1,6 @@
 package dev.helpdesk.loadtests.harness;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import org.HdrHistogram.Histogram;
 
@@ -13,12 +12,6 @@ final class Histograms {
     Histogram h = new Histogram(3);
     h.setAutoResize(true);
     return h;
-  }
-
-  static Histogram merge(Collection<Histogram> parts) {
-    Histogram all = create();
-    parts.forEach(all::add);
-    return all;
   }
 
   /** The value at a percentile, or NaN when the histogram is empty. */

@@ -76,7 +76,9 @@ public final class Main {
         return session(o, true, true);
       }
       case "whale" -> {
-        o.defaults(Map.ofEntries(Map.entry("name", "whale"), Map.entry("profile", "WHALE"), Map.entry("accounts", "1"),
+        // a scaled-down whale is named for its scale, so its report is never mistaken for the real one
+        String whaleName = o.dbl("scale", 1.0) == 1.0 ? "whale" : "whale-scale" + o.str("scale", "1");
+        o.defaults(Map.ofEntries(Map.entry("name", whaleName), Map.entry("profile", "WHALE"), Map.entry("accounts", "1"),
             Map.entry("seed", "11"), Map.entry("stagger-ms", "0"), Map.entry("repeats", "3"), Map.entry("stall-sec", "60"),
             Map.entry("run-timeout-sec", "7200"), Map.entry("read-concurrency", "16,64"),
             Map.entry("write-concurrency", "1,4,8"), Map.entry("ceiling-accounts", "1"), Map.entry("ceiling-min-rows", "0")));
