@@ -83,6 +83,26 @@ public final class DynamoSource implements AutoCloseable {
     return pages(ctx, q, exclusiveStartKey);
   }
 
+  /** The thread item with this key, if any: one Query on the table's full key (at most one item, one page). */
+  public Flowable<Page> thread(Context ctx, String accountId, String threadId) {
+    QueryRequest.Builder q = QueryRequest.builder()
+        .tableName(settings.threadsTable())
+        .keyConditionExpression("#a = :a AND #t = :t")
+        .expressionAttributeNames(Map.of("#a", "accountId", "#t", "threadId"))
+        .expressionAttributeValues(Map.of(":a", AttributeValue.fromS(accountId), ":t", AttributeValue.fromS(threadId)));
+    return pages(ctx, q, null);
+  }
+
+  /** The message item with this key, if any: one Query on the table's full key (at most one item, one page). */
+  public Flowable<Page> message(Context ctx, String threadId, String messageId) {
+    QueryRequest.Builder q = QueryRequest.builder()
+        .tableName(settings.messagesTable())
+        .keyConditionExpression("#t = :t AND #m = :m")
+        .expressionAttributeNames(Map.of("#t", "threadId", "#m", "messageId"))
+        .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(threadId), ":m", AttributeValue.fromS(messageId)));
+    return pages(ctx, q, null);
+  }
+
   public SourceStats stats() {
     return stats;
   }
