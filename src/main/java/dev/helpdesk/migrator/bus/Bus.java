@@ -41,8 +41,9 @@ public final class Bus {
   // --- dead letters (consumed by the migration pipeline) --------------------------------
   /**
    * {accountId} → {queued: int}: the account's unresolved dead letters are retried in place, the
-   * account's status staying {@code completed}. Asked by the operators' retry route; without a
-   * consumer the route answers 503.
+   * account's status staying {@code completed}. Asked by the operators' retry route; consumed by
+   * migration.DeadLetterRetry (registered by the job runner), which answers at once and works in
+   * the background. Without a consumer the route answers 503.
    */
   public static final String DEAD_LETTERS_RETRY = "dead-letters.retry";
 

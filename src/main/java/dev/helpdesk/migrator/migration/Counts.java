@@ -65,6 +65,18 @@ final class Counts {
     dead[index(kind)]++;
   }
 
+  /** A dead letter of this kind whose item a retry has now written: it moves from dead to written. */
+  void recovered(String kind) {
+    int i = index(kind);
+    written[i]++;
+    dead[i]--;
+  }
+
+  boolean isZero() {
+    for (int i = 0; i < 3; i++) if (read[i] != 0 || written[i] != 0 || dead[i] != 0) return false;
+    return true;
+  }
+
   long written(int kind) {
     return written[kind];
   }

@@ -62,7 +62,8 @@ public final class JobRunnerVerticle extends VerticleBase {
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
         new ReconcilePhase(pool, m)), new Slots(m.accountsParallel()));
-    return blobs.init().compose(v -> blobs.cleanPartials()).onSuccess(v -> {
+    DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
+    return blobs.init().compose(v -> blobs.cleanPartials()).compose(v -> retry.register()).onSuccess(v -> {
       vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
       vertx.setPeriodic(m.sweepMs(), t -> claimMore());
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
