@@ -265,14 +265,15 @@ class DynamoSourceTest {
   void aStalledEndpointFailsTheFlowInsteadOfHanging() throws Exception {
     Context ctx = vertx.getOrCreateContext();
     try (FaultProxy proxy = FaultProxy.start(vertx, dynalite.port());
-         DynamoSource stalled = new DynamoSource(vertx, settings(proxy.endpoint(), "netty", 4, 300, 2))) {
+         // whole seconds: sub-second SDK time-outs misfire on a loaded CI machine
+         DynamoSource stalled = new DynamoSource(vertx, settings(proxy.endpoint(), "netty", 4, 1000, 2))) {
       proxy.stallAll = true;
       long start = System.nanoTime();
       Throwable e = failure(stalled.allThreads(ctx, ACCOUNT, null));
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertNotNull(e, "the flow must fail");
       assertTrue(e instanceof SdkClientException || e instanceof TimeoutException, e.toString());
-      assertTrue(ms < 5_000, "failed after " + ms + " ms");
+      assertTrue(ms < 8_000, "failed after " + ms + " ms");
       assertEquals(2, proxy.received.get(), "both attempts were sent");
     }
   }
