@@ -123,7 +123,9 @@ public final class Dynalite implements AutoCloseable {
 
   private static Process spawn(Path root, Path cli, int port, Path log) {
     String node = System.getenv().getOrDefault("NODE_BINARY", "node");
-    ProcessBuilder pb = new ProcessBuilder(node, cli.toString(),
+    // the guard keeps dynalite alive when a client is killed mid-request (see the script)
+    Path guard = root.resolve("load-tests/dynalite/survive-aborted-requests.js");
+    ProcessBuilder pb = new ProcessBuilder(node, "--require", guard.toString(), cli.toString(),
         "--host", "127.0.0.1", "--port", Integer.toString(port),
         "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
         .directory(root.toFile())
