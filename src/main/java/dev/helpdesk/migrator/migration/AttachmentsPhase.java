@@ -2,25 +2,18 @@ package dev.helpdesk.migrator.migration;
 
 import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.config.Settings;
-import dev.helpdesk.migrator.media.MediaFailure;
 import dev.helpdesk.migrator.media.MediaFetcher;
 import dev.helpdesk.migrator.sink.AttachmentSink;
 import dev.helpdesk.migrator.sink.AttachmentSink.Pending;
 import dev.helpdesk.migrator.sink.AttachmentSink.Result;
-import dev.helpdesk.migrator.sink.DeadLetterSink;
-import dev.helpdesk.migrator.sink.DeadLetterSink.DeadLetter;
 import io.reactivex.rxjava3.core.Flowable;
 import io.reactivex.rxjava3.core.Single;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Copies the attachments the message phases recorded as pending, after them so that catch-up's
@@ -33,20 +26,14 @@ final class AttachmentsPhase implements Phase {
   static final String NAME = "attachments";
   private static final int PAGE = 200;
 
-  /** How long copies wait out an open media breaker before dead-lettering: about two minutes. */
-  private static final int OPEN_BREAKER_ROUNDS = 60;
-  private static final long OPEN_BREAKER_WAIT_MS = 2_000;
-
-  private final Vertx vertx;
   private final Pool pool;
-  private final MediaFetcher fetcher;
+  private final AttachmentCopier copier;
   private final Settings settings;
   private final String nextPhase;
 
   AttachmentsPhase(Vertx vertx, Pool pool, MediaFetcher fetcher, Settings settings, String nextPhase) {
-    this.vertx = vertx;
     this.pool = pool;
-    this.fetcher = fetcher;
+    this.copier = new AttachmentCopier(vertx, fetcher);
     this.settings = settings;
     this.nextPhase = nextPhase;
   }
@@ -81,53 +68,23 @@ final class AttachmentsPhase implements Phase {
                 : Flowable.defer(() -> pending(job, page.get(page.size() - 1).attachmentId()))));
   }
 
+  /** An outage waits for the breaker's probe; see {@link AttachmentCopier.OpenBreaker#WAIT}. */
   private Single<Result> copy(Pending p) {
-    return Rx.single(() -> fetch(p, 1));
-  }
-
-  /**
-   * An open breaker says the media service is down, not that this attachment is bad: wait for
-   * the breaker's half-open probe rather than dead-letter every attachment of the outage.
-   */
-  private Future<Result> fetch(Pending p, int round) {
-    return fetcher.fetch(p.attachmentId(), p.url())
-        .map(f -> new Result(p, f.sha256(), f.size(), f.contentType(), null, 1))
-        .recover(t -> {
-          if (t instanceof MediaFailure mf && mf.kind() == MediaFailure.Kind.CIRCUIT_OPEN && round < OPEN_BREAKER_ROUNDS) {
-            Promise<Void> later = Promise.promise();
-            vertx.setTimer(OPEN_BREAKER_WAIT_MS, id -> later.complete());
-            return later.future().compose(v -> fetch(p, round + 1));
-          }
-          return Future.succeededFuture(t instanceof MediaFailure mf
-              ? new Result(p, null, 0, null, mf.reason(), Math.max(1, mf.attempts()))
-              : new Result(p, null, 0, null, "copy failed: " + t, 1));
-        });
+    return Rx.single(() -> copier.copy(p, AttachmentCopier.OpenBreaker.WAIT));
   }
 
   private Future<Void> settle(RunState state, List<Result> batch) {
     Job job = state.job();
-    return pool.withTransaction(tx -> AttachmentSink.settle(tx, job.jobId(), batch).compose(changed -> {
-      Set<String> counted = new HashSet<>(changed);
+    return pool.withTransaction(tx -> {
       Counts delta = new Counts();
-      List<DeadLetter> letters = new java.util.ArrayList<>();
-      for (Result r : batch) {
-        if (!counted.contains(r.attachment().attachmentId())) continue;
-        if (r.copied()) {
-          delta.written("attachment");
-        } else {
-          delta.dead("attachment");
-          Pending p = r.attachment();
-          letters.add(new DeadLetter("attachment", DeadLetterSink.key(Map.of("threadId", p.threadId(),
-              "messageId", p.messageId(), "attachmentId", p.attachmentId())), r.failure()));
-        }
-      }
-      Counts after = state.counts().copy();
-      after.add(delta);
-      return DeadLetterSink.upsert(tx, job.accountId(), job.jobId(), letters)
-          .compose(v -> JobStore.checkpoint(tx, job, NAME, state.checkpoint(after, null)))
-          .compose(v -> state.progressIfDue(tx, after))
-          .map(v -> delta);
-    })).compose(delta -> state.committed(null, delta));
+      return copier.record(tx, job.accountId(), job.jobId(), batch, delta).compose(v -> {
+        Counts after = state.counts().copy();
+        after.add(delta);
+        return JobStore.checkpoint(tx, job, NAME, state.checkpoint(after, null))
+            .compose(c -> state.progressIfDue(tx, after))
+            .map(c -> delta);
+      });
+    }).compose(delta -> state.committed(null, delta));
   }
 
   private Future<Job> handOver(RunState state) {
