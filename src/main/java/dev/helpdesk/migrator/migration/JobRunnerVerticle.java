@@ -26,8 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class JobRunnerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(JobRunnerVerticle.class);
-  /** A job that keeps crashing its runs (not failing cleanly) is failed after this many claims. */
-  static final int MAX_CLAIMS = 20;
 
   private final Settings settings;
   private final String instanceId = "migrator-" + UUID.randomUUID();
