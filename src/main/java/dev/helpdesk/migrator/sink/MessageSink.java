@@ -22,8 +22,10 @@ public final class MessageSink {
   /** One attachment entry of a migrated message, in its place in the message's list. */
   public record AttachmentRow(String threadId, String messageId, int position, AttachmentRef ref) {}
 
-  private static final String UPSERT_MESSAGES = """
-      insert into messages (thread_id, message_id, account_id, sent_at, direction, author, body, content_type,
+  /** The upsert into {@code table}: the load-test harness measures the write ceiling with this very statement. */
+  public static String upsertMessagesInto(String table) {
+    return """
+      insert into %s (thread_id, message_id, account_id, sent_at, direction, author, body, content_type,
         telephony, extra, migrated_epoch, migrated_job)
       select m.t, m.id, $1, m.sent, m.dir, m.author, m.body, m.ct, m.tel, m.extra, $2, $3
       from unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bytea[], $10::text[],
@@ -31,7 +33,10 @@ public final class MessageSink {
       on conflict (thread_id, message_id) do update set account_id = excluded.account_id, sent_at = excluded.sent_at,
         direction = excluded.direction, author = excluded.author, body = excluded.body,
         content_type = excluded.content_type, telephony = excluded.telephony, extra = excluded.extra,
-        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job""";
+        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job""".formatted(table);
+  }
+
+  private static final String UPSERT_MESSAGES = upsertMessagesInto("messages");
 
   /**
    * A re-read attachment keeps its copy unless its URL changed; a failed one goes back to

@@ -14,8 +14,10 @@ import java.util.Set;
 public final class ThreadSink {
   private ThreadSink() {}
 
-  private static final String UPSERT = """
-      insert into threads (thread_id, account_id, channel_id, subject, status, customer, created_at, last_message_at,
+  /** The upsert into {@code table}: the load-test harness measures the write ceiling with this very statement. */
+  public static String upsertInto(String table) {
+    return """
+      insert into %s (thread_id, account_id, channel_id, subject, status, customer, created_at, last_message_at,
         source_message_count, tags, extra, migrated_epoch, migrated_job)
       select t.id, $1, t.channel, t.subject, t.status, t.customer, t.created, t.last, t.count, t.tags, t.extra, $2, $3
       from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
@@ -24,7 +26,10 @@ public final class ThreadSink {
         subject = excluded.subject, status = excluded.status, customer = excluded.customer,
         created_at = excluded.created_at, last_message_at = excluded.last_message_at,
         source_message_count = excluded.source_message_count, tags = excluded.tags, extra = excluded.extra,
-        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job, updated_at = now()""";
+        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job, updated_at = now()""".formatted(table);
+  }
+
+  private static final String UPSERT = upsertInto("threads");
 
   /** message_count is what was migrated, so it is counted from the rows rather than taken from the source. */
   private static final String RECOUNT = """

@@ -2,6 +2,8 @@ package dev.helpdesk.loadtests.harness;
 
 import dev.helpdesk.migrator.config.Settings;
 import dev.helpdesk.migrator.db.Database;
+import dev.helpdesk.migrator.sink.MessageSink;
+import dev.helpdesk.migrator.sink.ThreadSink;
 import dev.helpdesk.migrator.source.AttributeJson;
 import dev.helpdesk.migrator.source.DynamoSource;
 import dev.helpdesk.migrator.source.Page;
@@ -126,28 +128,9 @@ final class Ceilings {
 
   // ---- S ----
 
-  private static final String UPSERT_THREADS = """
-      insert into lt_scratch_threads (thread_id, account_id, channel_id, subject, status, customer, created_at,
-        last_message_at, source_message_count, tags, extra, migrated_epoch, migrated_job)
-      select t.id, $1, t.channel, t.subject, t.status, t.customer, t.created, t.last, t.count, t.tags, t.extra, $2, $3
-      from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
-        $11::bigint[], $12::text[], $13::text[]) as t(id, channel, subject, status, customer, created, last, count, tags, extra)
-      on conflict (thread_id) do update set account_id = excluded.account_id, channel_id = excluded.channel_id,
-        subject = excluded.subject, status = excluded.status, customer = excluded.customer,
-        created_at = excluded.created_at, last_message_at = excluded.last_message_at,
-        source_message_count = excluded.source_message_count, tags = excluded.tags, extra = excluded.extra,
-        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job, updated_at = now()""";
-
-  private static final String UPSERT_MESSAGES = """
-      insert into lt_scratch_messages (thread_id, message_id, account_id, sent_at, direction, author, body, content_type,
-        telephony, extra, migrated_epoch, migrated_job)
-      select m.t, m.id, $1, m.sent, m.dir, m.author, m.body, m.ct, m.tel, m.extra, $2, $3
-      from unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bytea[], $10::text[],
-        $11::text[], $12::text[]) as m(t, id, sent, dir, author, body, ct, tel, extra)
-      on conflict (thread_id, message_id) do update set account_id = excluded.account_id, sent_at = excluded.sent_at,
-        direction = excluded.direction, author = excluded.author, body = excluded.body,
-        content_type = excluded.content_type, telephony = excluded.telephony, extra = excluded.extra,
-        migrated_epoch = excluded.migrated_epoch, migrated_job = excluded.migrated_job""";
+  // the service's own statements, aimed at scratch copies of its tables
+  private static final String UPSERT_THREADS = ThreadSink.upsertInto("lt_scratch_threads");
+  private static final String UPSERT_MESSAGES = MessageSink.upsertMessagesInto("lt_scratch_messages");
 
   private record Batch(String sql, Tuple params, int rows) {}
 
