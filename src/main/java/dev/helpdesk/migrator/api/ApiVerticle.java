@@ -31,6 +31,7 @@ public final class ApiVerticle extends VerticleBase {
 
   private final Settings settings;
   private HttpServer server;
+  private RateLimiter rateLimiter;
 
   public ApiVerticle(Settings settings) {
     this.settings = settings;
@@ -39,6 +40,8 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Authenticator authenticator = new Authenticator(vertx, settings.auth());
+    rateLimiter = new RateLimiter(settings.rateLimits());
+    vertx.setPeriodic(RateLimiter.evictionPeriodMs(), t -> rateLimiter.evictIdle());
     AccountRoutes accounts = new AccountRoutes(vertx, settings);
     HealthRoutes health = new HealthRoutes(vertx, settings);
     ThreadRoutes threads = new ThreadRoutes(vertx, settings);
@@ -93,12 +96,19 @@ public final class ApiVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  private static void route(Router router, HttpMethod method, String path, Set<Kind> callers,
-                            Handler<RoutingContext> handler) {
+  /** The route's callers first (401), then the caller's rate (429): CONTRACT §3's precedence. */
+  private void route(Router router, HttpMethod method, String path, Set<Kind> callers,
+                     Handler<RoutingContext> handler) {
     router.route(method, path).handler(ctx -> {
       Caller caller = ctx.get(CALLER);
       if (!callers.contains(caller.kind())) {
         ApiError.unauthorized("this credential is not accepted on this route").send(ctx);
+        return;
+      }
+      long retryAfter = rateLimiter.retryAfterSeconds(caller);
+      if (retryAfter > 0) {
+        ctx.response().putHeader("Retry-After", Long.toString(retryAfter));
+        ApiError.send(ctx, 429, "rate_limited", "too many requests; retry after " + retryAfter + " s");
         return;
       }
       handler.handle(ctx);

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * Key names are the environment variable names of CONTRACT §4.
  */
 public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
-                       Auth auth, Migration migration) {
+                       Auth auth, RateLimits rateLimits, Migration migration) {
 
   public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
 
@@ -42,6 +42,10 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
                      String jwtSecret, String jwtPreviousSecret) {
     @Override public String toString() { return "Auth[<redacted>]"; }
   }
+
+  /** Requests per second and burst, per caller: each mobile user, Conversations, the operators. */
+  public record RateLimits(int mobilePerSecond, int mobileBurst, int conversationsPerSecond, int conversationsBurst,
+                           int operatorPerSecond, int operatorBurst) {}
 
   public record Migration(String attachmentsDir, int recentDays, int maxFailures, double maxFailureRatio,
                           int accountsParallel, int threadConcurrency, int batchSize,
@@ -76,6 +80,10 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
         c.secrets("ADMIN_TOKEN", MIN_STATIC_TOKEN_CHARS), c.secret("JWT_HS256_SECRET", MIN_JWT_SECRET_BYTES),
         c.string("JWT_HS256_PREVIOUS_SECRET", null) == null ? null
             : c.secret("JWT_HS256_PREVIOUS_SECRET", MIN_JWT_SECRET_BYTES));
+    RateLimits rateLimits = new RateLimits(c.positiveInt("RATE_LIMIT_MOBILE_PER_SEC", 10),
+        c.positiveInt("RATE_LIMIT_MOBILE_BURST", 40), c.positiveInt("RATE_LIMIT_CONVERSATIONS_PER_SEC", 200),
+        c.positiveInt("RATE_LIMIT_CONVERSATIONS_BURST", 400), c.positiveInt("RATE_LIMIT_OPERATOR_PER_SEC", 50),
+        c.positiveInt("RATE_LIMIT_OPERATOR_BURST", 100));
     Migration migration = new Migration(c.required("ATTACHMENTS_DIR"), c.positiveInt("MIGRATION_RECENT_DAYS", 30),
         c.positiveInt("MIGRATION_MAX_FAILURES", 1000), c.ratio("MIGRATION_MAX_FAILURE_RATIO", 0.05),
         c.positiveInt("MIGRATION_ACCOUNTS_PARALLEL", 4), c.positiveInt("MIGRATION_THREAD_CONCURRENCY", 8),
@@ -88,7 +96,7 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     if (auth.conversationsCallerTokens().stream().anyMatch(auth.adminTokens()::contains)) {
       throw new ConfigException("ADMIN_TOKEN", "must differ from CONVERSATIONS_CALLER_TOKEN");
     }
-    return new Settings(http, pg, dynamo, conversations, media, auth, migration);
+    return new Settings(http, pg, dynamo, conversations, media, auth, rateLimits, migration);
   }
 
   private static String pgUri(RawConfig c) {

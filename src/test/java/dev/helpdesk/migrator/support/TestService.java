@@ -105,7 +105,11 @@ public final class TestService implements AutoCloseable {
         .put("MIGRATION_RECENT_DAYS", 30)
         .put("MIGRATION_LEASE_TTL_MS", 3000)
         .put("MIGRATION_HEARTBEAT_MS", 1000)
-        .put("MIGRATION_SWEEP_MS", 500);
+        .put("MIGRATION_SWEEP_MS", 500)
+        // tests drive many requests as one user; RateLimitTest sets real limits
+        .put("RATE_LIMIT_MOBILE_PER_SEC", 100_000).put("RATE_LIMIT_MOBILE_BURST", 100_000)
+        .put("RATE_LIMIT_CONVERSATIONS_PER_SEC", 100_000).put("RATE_LIMIT_CONVERSATIONS_BURST", 100_000)
+        .put("RATE_LIMIT_OPERATOR_PER_SEC", 100_000).put("RATE_LIMIT_OPERATOR_BURST", 100_000);
   }
 
   public TestService configure(Consumer<JsonObject> change) {
