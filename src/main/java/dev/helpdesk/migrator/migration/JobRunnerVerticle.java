@@ -6,6 +6,7 @@ import dev.helpdesk.migrator.db.Database;
 import dev.helpdesk.migrator.media.BlobStore;
 import dev.helpdesk.migrator.media.MediaFetcher;
 import dev.helpdesk.migrator.source.DynamoSource;
+import dev.helpdesk.migrator.source.ReadRateLimiter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -33,6 +34,8 @@ public final class JobRunnerVerticle extends VerticleBase {
   private JobStore jobs;
   private MigrationRun run;
   private DynamoSource source;
+  /** null when DYNAMODB_READ_RATE_TOTAL is 0 (unlimited) */
+  private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
   private boolean claiming;
   private boolean stopping;
@@ -50,7 +53,10 @@ public final class JobRunnerVerticle extends VerticleBase {
         * (settings.conversations().timeoutMs() + settings.conversations().backoffMaxMs()) + 1000;
     // One source and one fetcher per verticle: their clients cap DynamoDB and media requests for all accounts.
     Context context = vertx.getOrCreateContext();
-    source = new DynamoSource(vertx, settings.dynamo());
+    // Until the first heartbeat has counted the live instances, assume this one is alone.
+    int readRateTotal = settings.dynamo().readRateTotal();
+    readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
+    source = new DynamoSource(vertx, settings.dynamo(), null, readRate);
     BlobStore blobs = new BlobStore(vertx, m.attachmentsDir());
     fetcher = new MediaFetcher(vertx, settings.media(), blobs);
     run = new MigrationRun(pool, List.of(
@@ -66,6 +72,7 @@ public final class JobRunnerVerticle extends VerticleBase {
       vertx.setPeriodic(m.sweepMs(), t -> claimMore());
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
       log.info("job runner {} started", instanceId);
+      heartbeat(); // registers this instance at once, so the others' read shares shrink now
       claimMore();
     });
   }
@@ -100,7 +107,25 @@ public final class JobRunnerVerticle extends VerticleBase {
       var lost = new HashSet<>(ids);
       stillHeld.forEach(lost::remove);
       lost.forEach(id -> log.warn("job {}: lease could not be renewed; its next write will stop it", id));
-    }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()));
+    }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()))
+        .onComplete(ar -> shareReadRate());
+  }
+
+  /**
+   * This instance's share of DYNAMODB_READ_RATE_TOTAL: the total divided among the instances seen
+   * within three heartbeats (a missed heartbeat or two does not drop an instance; a dead one stops
+   * counting after three, during which the others read below their share). On a failed count the
+   * previous share stays.
+   */
+  private void shareReadRate() {
+    if (readRate == null || stopping) return;
+    int total = settings.dynamo().readRateTotal();
+    jobs.liveInstances(3 * settings.migration().heartbeatMs()).onSuccess(live -> {
+      double share = (double) total / live;
+      if (share == readRate.rate()) return;
+      log.info("read rate: {} of {} Query requests/s ({} live instances)", share, total, live);
+      readRate.setRate(share);
+    }).onFailure(t -> log.warn("counting live instances failed: {}", t.toString()));
   }
 
   /**

@@ -69,6 +69,10 @@ public final class JobStore {
       insert into instances (instance_id, seen_at) values ($1, now())
       on conflict (instance_id) do update set seen_at = now()""";
 
+  /** Instances heard from within the window, this one included once it has heartbeated. */
+  private static final String LIVE = """
+      select count(*) as live from instances where seen_at > now() - $1 * interval '1 millisecond'""";
+
   private final Pool pool;
   private final String owner;
   private final long leaseTtlMs;
@@ -98,6 +102,12 @@ public final class JobStore {
           rows.forEach(r -> held.add(r.getLong("job_id")));
           return held;
         });
+  }
+
+  /** How many instances heartbeated within {@code windowMs} (by the database clock); at least 1. */
+  public Future<Integer> liveInstances(long windowMs) {
+    return pool.preparedQuery(LIVE).execute(Tuple.of(windowMs))
+        .map(rows -> (int) Math.max(1, rows.iterator().next().getLong("live")));
   }
 
   /** Records how far the run got, inside the caller's transaction; fails with LeaseLost when not ours. */

@@ -22,7 +22,8 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
  * <p>Every method returns a cold Flowable of pages driven by downstream demand: the SDK paginator
  * asks for the next page only when one is requested, and at most two fetched pages wait on the
  * caller's Vert.x context, where they are delivered. A page that was requested but does not come
- * fails the flow with a TimeoutException.
+ * fails the flow with a TimeoutException. With a {@link ReadRateLimiter}, every Query of every flow
+ * first waits for a token; that wait does not count towards the time-out.
  */
 public final class DynamoSource implements AutoCloseable {
   /** Pages fetched ahead of the consumer: one being handled, one ready. */
@@ -33,16 +34,26 @@ public final class DynamoSource implements AutoCloseable {
   private final SourceStats stats = new SourceStats();
   private final DynamoDbAsyncClient client;
   private final long stallTimeoutMs;
+  private final ReadRateLimiter limiter;
 
   public DynamoSource(Vertx vertx, Settings.Dynamo settings) {
-    this(vertx, settings, null);
+    this(vertx, settings, null, null);
   }
 
-  /** @param pageLimit Limit of every Query (small values exercise paging in tests); null for DynamoDB's 1 MB pages */
   public DynamoSource(Vertx vertx, Settings.Dynamo settings, Integer pageLimit) {
+    this(vertx, settings, pageLimit, null);
+  }
+
+  /**
+   * @param pageLimit Limit of every Query (small values exercise paging in tests); null for DynamoDB's 1 MB pages
+   * @param limiter   holds back every Query until it has a token, for all flows of this source; null for
+   *                  no limit (then nothing is added to the flows)
+   */
+  public DynamoSource(Vertx vertx, Settings.Dynamo settings, Integer pageLimit, ReadRateLimiter limiter) {
     Objects.requireNonNull(vertx, "vertx");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.pageLimit = pageLimit;
+    this.limiter = limiter;
     this.client = DynamoClientFactory.create(settings, new AttemptCounter(stats));
     // the SDK's own call time-out fires first, with the better error; this only catches what it misses
     this.stallTimeoutMs = DynamoClientFactory.callTimeoutMs(settings) + settings.callTimeoutMs();
@@ -129,8 +140,11 @@ public final class DynamoSource implements AutoCloseable {
     QueryRequest request = q.build();
     Scheduler scheduler = RxHelper.scheduler(ctx);
     String what = request.indexName() == null ? request.tableName() : request.tableName() + "/" + request.indexName();
-    return Flowable.fromPublisher(client.queryPaginator(request))
-        .compose(new StallGuard<>(scheduler, stallTimeoutMs, what))
+    Flowable<QueryResponse> guarded = Flowable.fromPublisher(client.queryPaginator(request))
+        .compose(new StallGuard<>(scheduler, stallTimeoutMs, what));
+    // the limiter sits above the guard: a request waiting for a token is not yet owed by DynamoDB
+    Flowable<QueryResponse> limited = limiter == null ? guarded : Flowable.fromPublisher(limiter.limit(guarded));
+    return limited
         .map(this::page)
         .onErrorResumeNext(e -> Flowable.error(unwrap(e)))
         // delayError: pages already fetched are still handled (and checkpointed) before the error

@@ -1,0 +1,256 @@
+package dev.helpdesk.migrator.source;
+
+import io.vertx.core.Vertx;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+/**
+ * A token bucket on DynamoDB Query requests, shared by every flow of one instance
+ * ({@code DYNAMODB_READ_RATE_TOTAL} divided among the live instances).
+ *
+ * <p>The unit is requests (pages), not items or read capacity units: a request is what this side
+ * decides to send, so it can be held back before it costs anything; the capacity a page consumes
+ * is only known once it has been read. With DynamoDB's 1 MB pages a request costs at most 128
+ * eventually consistent RCUs, so a request rate bounds the read capacity too. SDK retries of a
+ * request are not counted again (they back off on their own).
+ *
+ * <p>Never blocks: a flow waiting for a token holds its request back and a Vert.x timer releases
+ * it. Waiters are served first come, first served. The bucket holds at most one second of tokens
+ * (at least one), so an instance bursts at most its share for a second.
+ */
+public final class ReadRateLimiter {
+  /** A place in the queue for a token; cancel it when the flow ends first. */
+  public final class Ticket {
+    private final Runnable action;
+
+    private Ticket(Runnable action) {
+      this.action = action;
+    }
+
+    public void cancel() {
+      synchronized (ReadRateLimiter.this) {
+        waiters.remove(this);
+      }
+    }
+  }
+
+  private static final Ticket GRANTED = null;
+
+  private final Vertx vertx;
+  private final ArrayDeque<Ticket> waiters = new ArrayDeque<>();
+  private double perSecond;
+  private double tokens;
+  private long refilledAt = System.nanoTime();
+  private long timer = -1;
+
+  /** @param perSecond requests per second; 0 lets every request through at once */
+  public ReadRateLimiter(Vertx vertx, double perSecond) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    setRate(perSecond);
+    synchronized (this) {
+      tokens = burst();
+    }
+  }
+
+  /** Changes the rate at once, for waiting requests too; 0 lets everything through. */
+  public void setRate(double perSecond) {
+    if (!(perSecond >= 0) || Double.isInfinite(perSecond)) throw new IllegalArgumentException("rate " + perSecond);
+    List<Ticket> ready;
+    synchronized (this) {
+      refill();
+      this.perSecond = perSecond;
+      tokens = Math.min(tokens, burst());
+      cancelTimer();
+      ready = takeReady();
+    }
+    ready.forEach(t -> t.action.run());
+  }
+
+  public synchronized double rate() {
+    return perSecond;
+  }
+
+  /** Tokens the bucket holds when full: one second's worth, at least one. */
+  public synchronized double burst() {
+    return Math.max(1.0, perSecond);
+  }
+
+  /**
+   * Runs {@code action} once a token is available: at once (on this thread) when one is, else
+   * later on a Vert.x timer. Returns null when the action already ran, else a ticket to cancel.
+   */
+  public Ticket acquire(Runnable action) {
+    synchronized (this) {
+      if (perSecond > 0) {
+        refill();
+        if (!waiters.isEmpty() || tokens < 1) {
+          Ticket t = new Ticket(action);
+          waiters.add(t);
+          schedule();
+          return t;
+        }
+        tokens -= 1;
+      }
+    }
+    action.run();
+    return GRANTED;
+  }
+
+  /** The publisher with each page request held back until a token is available (see {@link Gate}). */
+  public <T> Publisher<T> limit(Publisher<T> upstream) {
+    return downstream -> upstream.subscribe(new Gate<>(downstream, this));
+  }
+
+  private void refill() {
+    long now = System.nanoTime();
+    tokens = Math.min(burst(), tokens + (now - refilledAt) / 1e9 * perSecond);
+    refilledAt = now;
+  }
+
+  /** Under the lock: the waiters that get a token now (all of them when unlimited). */
+  private List<Ticket> takeReady() {
+    List<Ticket> ready = new ArrayList<>();
+    if (perSecond == 0) {
+      ready.addAll(waiters);
+      waiters.clear();
+      return ready;
+    }
+    refill();
+    while (!waiters.isEmpty() && tokens >= 1) {
+      tokens -= 1;
+      ready.add(waiters.poll());
+    }
+    if (!waiters.isEmpty()) schedule();
+    return ready;
+  }
+
+  private void schedule() {
+    if (timer >= 0) return;
+    long delayMs = Math.max(1, (long) Math.ceil((1 - tokens) / perSecond * 1000));
+    timer = vertx.setTimer(delayMs, id -> onTimer(id));
+  }
+
+  private void cancelTimer() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+
+  private void onTimer(long id) {
+    List<Ticket> ready;
+    synchronized (this) {
+      if (timer != id) return; // replaced by setRate
+      timer = -1;
+      ready = takeReady();
+    }
+    ready.forEach(t -> t.action.run());
+  }
+
+  /**
+   * Forwards downstream demand upstream one request at a time, each after a token. Placed above
+   * the StallGuard, so the guard only sees (and times) requests actually sent: time spent waiting
+   * for a token is not a stall.
+   */
+  private static final class Gate<T> implements Subscriber<T>, Subscription {
+    private final Subscriber<? super T> downstream;
+    private final ReadRateLimiter limiter;
+    private Subscription upstream;
+    private long wanted;
+    private boolean owed;
+    private boolean waiting;
+    private boolean done;
+    private Ticket ticket;
+
+    Gate(Subscriber<? super T> downstream, ReadRateLimiter limiter) {
+      this.downstream = downstream;
+      this.limiter = limiter;
+    }
+
+    @Override
+    public void onSubscribe(Subscription s) {
+      upstream = s;
+      downstream.onSubscribe(this);
+    }
+
+    @Override
+    public void request(long n) {
+      if (n <= 0) {
+        cancel();
+        downstream.onError(new IllegalArgumentException("§3.9: request " + n));
+        return;
+      }
+      synchronized (this) {
+        wanted = wanted + n < 0 ? Long.MAX_VALUE : wanted + n;
+      }
+      pump();
+    }
+
+    private void pump() {
+      synchronized (this) {
+        if (done || owed || waiting || wanted == 0) return;
+        waiting = true;
+      }
+      Ticket t = limiter.acquire(this::grant);
+      boolean late;
+      synchronized (this) {
+        if (waiting) ticket = t;
+        late = done && t != null;
+      }
+      if (late) t.cancel(); // the flow ended while the ticket was being queued
+    }
+
+    private void grant() {
+      synchronized (this) {
+        waiting = false;
+        ticket = null;
+        if (done) return;
+        if (wanted != Long.MAX_VALUE) wanted--;
+        owed = true;
+      }
+      upstream.request(1);
+    }
+
+    @Override
+    public void onNext(T t) {
+      synchronized (this) {
+        owed = false;
+      }
+      downstream.onNext(t);
+      pump();
+    }
+
+    @Override
+    public void onError(Throwable e) {
+      stop();
+      downstream.onError(e);
+    }
+
+    @Override
+    public void onComplete() {
+      stop();
+      downstream.onComplete();
+    }
+
+    @Override
+    public void cancel() {
+      stop();
+      upstream.cancel();
+    }
+
+    private void stop() {
+      Ticket t;
+      synchronized (this) {
+        done = true;
+        t = ticket;
+        ticket = null;
+      }
+      if (t != null) t.cancel();
+    }
+  }
+}
