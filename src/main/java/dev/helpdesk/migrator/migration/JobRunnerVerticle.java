@@ -73,16 +73,22 @@ public final class JobRunnerVerticle extends VerticleBase {
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
       log.info("job runner {} started", instanceId);
       heartbeat(); // registers this instance at once, so the others' read shares shrink now
-      claimMore();
+      // no job reads before the SDK's one-time initialisation has happened off the event loop
+      source.warmUp(vertx).onComplete(ar -> {
+        warm = true;
+        claimMore();
+      });
     });
   }
+
+  private boolean warm;
 
   private int capacity() {
     return settings.migration().accountsParallel() * 2;
   }
 
   private void claimMore() {
-    if (claiming || stopping || held.size() >= capacity()) return;
+    if (!warm || claiming || stopping || held.size() >= capacity()) return;
     claiming = true;
     jobs.claim().onComplete(ar -> {
       claiming = false;
@@ -106,6 +112,8 @@ public final class JobRunnerVerticle extends VerticleBase {
     jobs.renew(ids).onSuccess(stillHeld -> {
       var lost = new HashSet<>(ids);
       stillHeld.forEach(lost::remove);
+      // a job that ended between listing and renewing is not lost, merely done
+      lost.removeIf(id -> !held.containsKey(id));
       lost.forEach(id -> log.warn("job {}: lease could not be renewed; its next write will stop it", id));
     }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()))
         .onComplete(ar -> shareReadRate());

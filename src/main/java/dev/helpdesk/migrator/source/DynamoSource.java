@@ -4,12 +4,15 @@ import dev.helpdesk.migrator.config.Settings;
 import io.reactivex.rxjava3.core.Flowable;
 import io.reactivex.rxjava3.core.Scheduler;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.rxjava3.RxHelper;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
@@ -116,6 +119,29 @@ public final class DynamoSource implements AutoCloseable {
 
   public SourceStats stats() {
     return stats;
+  }
+
+  /**
+   * The SDK's first request loads and initialises a great deal (endpoint rules, marshallers,
+   * signers): seconds on a cold JVM. A paginator runs a request's first steps on the thread that
+   * asks for the page, which is an event loop, so one throwaway query is made here on a worker
+   * thread before any job reads. Best effort, bounded by the call time-out: an unreachable
+   * DynamoDB must not stop the service from starting.
+   */
+  public Future<Void> warmUp(Vertx vertx) {
+    return vertx.executeBlocking(() -> {
+      QueryRequest probe = QueryRequest.builder().tableName(settings.threadsTable())
+          .keyConditionExpression("accountId = :a")
+          .expressionAttributeValues(Map.of(":a", AttributeValue.fromS("migrator-warm-up")))
+          .limit(1).build();
+      try {
+        client.query(probe).get(settings.callTimeoutMs(), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        LoggerFactory.getLogger(DynamoSource.class).warn("DynamoDB warm-up query failed ({}); the first reads will pay for it",
+            e instanceof java.util.concurrent.ExecutionException ? e.getCause().toString() : e.toString());
+      }
+      return null;
+    }, false);
   }
 
   @Override
