@@ -37,15 +37,14 @@ class AccountSlotsTest {
 
   @Test
   void aNewAccountGetsItsChannelsWhileTheOnlySlotIsBusy() {
-    MessagePhasesTest.svc = svc;
     svc.createAccount("as-busy");
     svc.createAccount("as-new");
     // every attachment copy of the busy account takes a while, so it keeps the slot
     svc.simulator.faults().mediaLatencyMs(300);
-    MessagePhasesTest.migrate("as-busy", false);
+    svc.startMigration("as-busy", false);
     svc.awaitStatus("as-busy", "recent_messages_only", 15_000);
 
-    MessagePhasesTest.migrate("as-new", false);
+    svc.startMigration("as-new", false);
     svc.awaitStatus("as-new", "channels_only", 5_000);
     assertEquals("recent_messages_only", svc.migrationStatus("as-busy"), "the busy account should still hold the slot");
     // and it waits there for the slot

@@ -48,8 +48,7 @@ class CatchUpTest {
     String id = "cu-a";
     SeedSummary.AccountSummary s = seeded.account(id);
     svc.createAccount(id);
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(id, false);
+    svc.startMigration(id, false);
     // hold the run in the older phase (an operator's pause), after recent has copied its threads
     long deadline = System.currentTimeMillis() + 20_000;
     int paused = 0;

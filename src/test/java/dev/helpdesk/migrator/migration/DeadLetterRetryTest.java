@@ -73,8 +73,7 @@ class DeadLetterRetryTest {
     svc.simulator.faults().mediaStatus(extra, 500);
 
     svc.createAccount(ID);
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(ID, false);
+    svc.startMigration(ID, false);
     JsonObject before = svc.awaitStatus(ID, "completed", 40_000);
     for (String a : media500) {
       assertEquals(1, svc.count("select count(*) from attachments where attachment_id = ? and state = 'failed'", a), a);

@@ -34,8 +34,7 @@ class FailureThresholdTest {
   void aDirtyAccountPastTheThresholdFailsWithTheReason() {
     String id = "ft-dirty";
     svc.createAccount(id);
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(id, false);
+    svc.startMigration(id, false);
     JsonObject account = svc.awaitStatus(id, "failed", 30_000);
     assertTrue(account.getString("failureReason").startsWith("failure_threshold: "), account.encode());
     assertTrue(svc.count("select count(*) from dead_letters where account_id = ?", id) > 2);

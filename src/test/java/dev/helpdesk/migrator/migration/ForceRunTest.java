@@ -48,8 +48,7 @@ class ForceRunTest {
   }
 
   private static JsonObject migrateToCompletion(String id, boolean force) {
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(id, force);
+    svc.startMigration(id, force);
     TestService.sleep(200);
     return svc.awaitStatus(id, "completed", 30_000);
   }

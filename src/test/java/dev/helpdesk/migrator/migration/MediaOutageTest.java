@@ -53,8 +53,7 @@ class MediaOutageTest {
     attachmentIds.forEach(a -> svc.simulator.faults().mediaStatus(a, 503));
 
     svc.createAccount(id);
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(id, false);
+    svc.startMigration(id, false);
     long deadline = System.currentTimeMillis() + 20_000;
     while (svc.count("select count(*) from dead_letters where account_id = ?", id) == 0 && System.currentTimeMillis() < deadline) {
       TestService.sleep(50);

@@ -43,19 +43,13 @@ class MessagePhasesTest {
     svc.close();
   }
 
-  static JsonObject migrate(String accountId, boolean force) {
-    var r = svc.http.post("/v1/migrate", CONVERSATIONS_CALLER, new JsonObject().put("accountId", accountId).put("force", force));
-    assertEquals(202, r.status(), r.body());
-    return r.json();
-  }
-
   @Test
   void aCleanAccountArrivesWholeWithItsStatusOnlyMovingForward() {
     String id = "mp-sample";
     svc.createAccount(id);
     JsonObject account;
     try (StatusPoller poller = new StatusPoller(svc, id)) {
-      migrate(id, false);
+      svc.startMigration(id, false);
       account = svc.awaitStatus(id, "completed", 30_000);
       assertTrue(poller.monotonic(), "statuses seen: " + poller.seen());
       assertEquals(List.of(), poller.progressProblems());
@@ -91,7 +85,7 @@ class MessagePhasesTest {
   void aDirtyAccountCompletesWithExactlyThePlantedBadRecordsDeadLettered() {
     String id = "mp-dirty";
     svc.createAccount(id);
-    migrate(id, false);
+    svc.startMigration(id, false);
     JsonObject account = svc.awaitStatus(id, "completed", 40_000);
     SeedSummary.AccountSummary s = dirty.account(id);
 
@@ -134,7 +128,7 @@ class MessagePhasesTest {
     TestService.await(Future.fromCompletionStage(TestService.dynalite().client().putItem(PutItemRequest.builder()
         .tableName(svc.tables.messagesTable()).item(item).build())));
 
-    migrate(id, false);
+    svc.startMigration(id, false);
     JsonObject account = svc.awaitStatus(id, "completed", 30_000);
     assertEquals(s.goodMessages(), svc.count("select count(*) from messages where account_id = ?", id));
     assertEquals(1, svc.count("select count(*) from dead_letters where account_id = ? and kind = 'message' "

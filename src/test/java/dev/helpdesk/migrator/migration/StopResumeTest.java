@@ -46,9 +46,8 @@ class StopResumeTest {
     String id = "sr-a";
     SeedSummary.AccountSummary s = seeded.account(id);
     svc.createAccount(id);
-    MessagePhasesTest.svc = svc;
     try (StatusPoller poller = new StatusPoller(svc, id)) {
-      MessagePhasesTest.migrate(id, false);
+      svc.startMigration(id, false);
       JsonObject during = awaitProgress(id, p -> p.getLong("messagesMigrated", 0L) > 100);
       assertNotEquals("completed", during.getString("migrationStatus"), "the run ended before the stop");
       svc.stopService();
@@ -78,8 +77,7 @@ class StopResumeTest {
     String id = "sr-pause";
     SeedSummary.AccountSummary s = seeded.account(id);
     svc.createAccount(id);
-    MessagePhasesTest.svc = svc;
-    MessagePhasesTest.migrate(id, false);
+    svc.startMigration(id, false);
     JsonObject during = awaitProgress(id, p -> p.getLong("messagesMigrated", 0L) > 100);
     String from = during.getString("migrationStatus");
     assertNotEquals("completed", from, "the run ended before the pause");

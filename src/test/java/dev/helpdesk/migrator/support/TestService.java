@@ -139,6 +139,13 @@ public final class TestService implements AutoCloseable {
     if (status != 201 && status != 200) throw new IllegalStateException("account creation answered " + status);
   }
 
+  /** Starts a run as Conversations does ({@code POST /v1/migrate}); the test fails unless it is accepted. */
+  public JsonObject startMigration(String accountId, boolean force) {
+    var r = http.post("/v1/migrate", CONVERSATIONS_CALLER, new JsonObject().put("accountId", accountId).put("force", force));
+    if (r.status() != 202) throw new AssertionError("migrate " + accountId + " answered " + r.status() + ": " + r.body());
+    return r.json();
+  }
+
   public String migrationStatus(String accountId) {
     return http.get("/v1/accounts/" + accountId, ADMIN).json().getString("migrationStatus");
   }
