@@ -72,6 +72,43 @@ public final class ServiceProcess implements AutoCloseable {
     }
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGSTOP: the JVM freezes mid-whatever (a GC pause or a VM migration, seen from outside); its sockets stay open. */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      int rc = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+      if (rc != 0) throw new IllegalStateException("kill -" + name + " " + process.pid() + " exited " + rc);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The job runner's owner id ({@code migrator-<uuid>}) as its start-up line logged it, or null before that. */
+  public String instanceId() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("job runner (\\S+) started").matcher(log());
+    return m.find() ? m.group(1) : null;
+  }
+
+  /** Where this instance's stdout and stderr go. */
+  public Path logFile() {
+    return log;
+  }
+
   public String log() {
     try {
       return Files.readString(log);

@@ -189,6 +189,9 @@ public final class EmbeddedPg implements AutoCloseable {
           // Safe for process crashes (the OS keeps the written pages); only a host crash would lose data.
           .setServerConfig("fsync", "off")
           .setServerConfig("full_page_writes", "off")
+          // lets a test tell when a row version was committed (pg_xact_commit_timestamp(xmin)),
+          // e.g. that a paused owner committed nothing after another took its job over
+          .setServerConfig("track_commit_timestamp", "on")
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .start();
