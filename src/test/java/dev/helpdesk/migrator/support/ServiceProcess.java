@@ -35,15 +35,43 @@ public final class ServiceProcess implements AutoCloseable {
           "dev.helpdesk.migrator.Main")
           .redirectErrorStream(true)
           .redirectOutput(log.toFile());
-      Map<String, String> env = pb.environment();
-      config.forEach(e -> env.put(e.getKey(), String.valueOf(e.getValue())));
-      env.put("HTTP_PORT", String.valueOf(port));
-      env.put("AWS_ACCESS_KEY_ID", "local");
-      env.put("AWS_SECRET_ACCESS_KEY", "local");
+      environment(pb, config, port);
       ServiceProcess p = new ServiceProcess(pb.start(), log, port);
       p.awaitReady();
       return p;
     } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void environment(ProcessBuilder pb, JsonObject config, int port) {
+    Map<String, String> env = pb.environment();
+    config.forEach(e -> env.put(e.getKey(), String.valueOf(e.getValue())));
+    env.put("HTTP_PORT", String.valueOf(port));
+    // dynalite takes any key; a test that scans logs for secrets names its own
+    if (!config.containsKey("AWS_ACCESS_KEY_ID")) env.put("AWS_ACCESS_KEY_ID", "local");
+    if (!config.containsKey("AWS_SECRET_ACCESS_KEY")) env.put("AWS_SECRET_ACCESS_KEY", "local");
+  }
+
+  /** An instance expected to refuse to start: its exit code and everything it printed. */
+  public record Exit(int code, String output) {}
+
+  public static Exit runToExit(String name, JsonObject config, long timeoutMs) {
+    try {
+      Path log = Files.createTempFile("migrator-" + name + "-", ".log");
+      ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+          "dev.helpdesk.migrator.Main").redirectErrorStream(true).redirectOutput(log.toFile());
+      environment(pb, config, freePort());
+      Process p = pb.start();
+      if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("instance " + name + " still running after " + timeoutMs + " ms:\n" + Files.readString(log));
+      }
+      return new Exit(p.exitValue(), Files.readString(log));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
   }
