@@ -15,7 +15,7 @@ public final class Main {
 
   public static void main(String[] args) {
     long t0 = System.nanoTime();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Migrator.newVertx();
     SettingsLoader.load(vertx)
         .compose(settings -> Migrator.start(vertx, settings))
         .onSuccess(m -> {

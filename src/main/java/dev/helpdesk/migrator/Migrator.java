@@ -9,6 +9,8 @@ import dev.helpdesk.migrator.migration.JobRunnerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,18 @@ public final class Migrator {
   private Migrator(Vertx vertx, ApiVerticle api) {
     this.vertx = vertx;
     this.api = api;
+  }
+
+  /**
+   * The Vert.x instance the service runs on. Blob files are plain files under ATTACHMENTS_DIR, never
+   * class-path resources: without this, every file operation canonicalises its path and probes the
+   * class path first, which cost about a third of the attachment copy's CPU.
+   */
+  public static Vertx newVertx() {
+    return Vertx.builder()
+        .with(new VertxOptions().setFileSystemOptions(new FileSystemOptions()
+            .setClassPathResolvingEnabled(false).setFileCachingEnabled(false)))
+        .build();
   }
 
   public static Future<Migrator> start(Vertx vertx, Settings settings) {

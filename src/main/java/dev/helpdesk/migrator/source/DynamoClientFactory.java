@@ -13,6 +13,7 @@ import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
@@ -76,7 +77,10 @@ final class DynamoClientFactory {
     Duration acquire = Duration.ofMillis(s.callTimeoutMs());
     return switch (s.httpClient()) {
       case "crt" -> AwsCrtAsyncHttpClient.builder().maxConcurrency(s.maxInFlight()).connectionAcquisitionTimeout(acquire);
-      case "netty" -> NettyNioAsyncHttpClient.builder().maxConcurrency(s.maxInFlight()).connectionAcquisitionTimeout(acquire);
+      // One I/O thread: responses only cross to the Vert.x context from it, and every extra thread
+      // on a small machine is another wake-up per page.
+      case "netty" -> NettyNioAsyncHttpClient.builder().maxConcurrency(s.maxInFlight()).connectionAcquisitionTimeout(acquire)
+          .eventLoopGroupBuilder(SdkEventLoopGroup.builder().numberOfThreads(1));
       default -> throw new IllegalArgumentException("httpClient must be netty or crt, got " + s.httpClient());
     };
   }

@@ -21,7 +21,7 @@ public final class ServiceProcess {
   private ServiceProcess() {}
 
   public static void main(String[] args) throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Migrator.newVertx();
     Migrator m;
     try {
       m = Migrator.start(vertx, SettingsLoader.load(vertx).await()).await();
