@@ -235,11 +235,29 @@ public final class Main {
     s.notes.add("Service logs of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed; the copied "
         + "attachments are deleted after each run unless `--keep-attachments`).");
     Path reports = Path.of(o.str("reports-dir", root.resolve("load-tests/reports").toString()));
-    Path dir = Report.write(reports, s);
-    Stack.log("report: " + dir.resolve("summary.md"));
-    http.close();
-    vertx.close();
-    return 0;
+    try {
+      Report.Written written = Report.write(reports, s);
+      Stack.log("report: " + written.dir().resolve("summary.md"));
+      if (!written.failures().isEmpty()) {
+        System.err.println("load-test: the report is incomplete (the runs' figures are in it): " + String.join("; ", written.failures()));
+        return 1;
+      }
+      return 0;
+    } catch (Exception e) {
+      // the runs took minutes to hours: their figures go to stdout before the command fails
+      try {
+        System.out.println(Report.runsText(s));
+      } catch (RuntimeException formatting) {
+        System.err.println("load-test: the run table could not be formatted either (" + formatting
+            + "); each run's line is in the log above");
+      }
+      System.err.println("load-test: the report could not be written to " + reports + ": " + e
+          + " (the runs' figures are printed above)");
+      return 1;
+    } finally {
+      http.close();
+      vertx.close();
+    }
   }
 
   private static Map<String, String> configDefaults(Path root) throws Exception {

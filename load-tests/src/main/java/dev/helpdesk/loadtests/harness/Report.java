@@ -47,60 +47,137 @@ final class Report {
 
   private Report() {}
 
-  static Path write(Path reportsDir, Session s) throws IOException {
+  /**
+   * Writes the folder. A chart that cannot be drawn is left out; a summary that cannot be built is replaced by
+   * the run table: both are listed in {@link Written#failures()}, so the caller can fail the command while the
+   * runs' figures are kept. Throws only when the folder or summary.md itself cannot be written.
+   */
+  static Written write(Path reportsDir, Session s) throws IOException {
     Path dir = Files.createDirectories(reportsDir.resolve(s.startedAt + "-" + s.name));
     List<String> charts = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
     Map<String, List<RunResult>> byLabel = new LinkedHashMap<>();
     s.runs.forEach(r -> byLabel.computeIfAbsent(r.label, k -> new ArrayList<>()).add(r));
     List<RunResult> base = byLabel.getOrDefault(BASELINE, List.of());
     boolean anyMessages = s.runs.stream().anyMatch(r -> r.messages > 0);
     double msgShare = messageShare(s);
 
-    if (s.ceilings != null) {
+    if (s.ceilings != null) chart(charts, failures, dir, "ceilings.svg", () -> {
       List<Svg.Bar> bars = new ArrayList<>();
       s.ceilings.reads().forEach(t -> bars.add(new Svg.Bar("R: source reads (items/s)", "k = " + t.concurrency() + " in flight", t.rate(), "items/s")));
       s.ceilings.writes().forEach(t -> bars.add(new Svg.Bar("S: PostgreSQL upserts (rows/s)", "c = " + t.concurrency() + " in flight", t.rate(), "rows/s")));
       bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "C", s.ceilings.c(), "items/s"));
       bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "end-to-end (median)", median(base, RunResult::itemsPerSec), "items/s"));
-      charts.add(write(dir, "ceilings.svg", Svg.bars("Ceilings and end-to-end rate", bars)));
-    }
+      return Svg.bars("Ceilings and end-to-end rate", bars);
+    });
     if (!base.isEmpty()) {
-      List<Svg.Bar> bars = new ArrayList<>();
-      addPct(bars, "time to channels_only (ms)", base, r -> r.toChannelsMs, 1);
-      addPct(bars, "time to recent_messages_only (ms)", base, r -> r.toRecentMs, 1);
-      addPct(bars, "time to completed (ms)", base, r -> r.toCompletedMs, 1);
-      addPct(bars, "status API latency (ms)", base, r -> r.statusLatencyUs, 1000);
-      charts.add(write(dir, "latency-percentiles.svg",
-          Svg.bars("Latency percentiles, baseline (median of " + base.size() + " runs)", bars)));
-      List<Svg.Series> heap = new ArrayList<>();
-      for (RunResult r : base) {
-        double[] x = r.heapSamples.stream().mapToDouble(p -> p[0]).toArray();
-        double[] y = r.heapSamples.stream().mapToDouble(p -> p[1]).toArray();
-        heap.add(new Svg.Series("run " + r.repeat, x, y));
-      }
-      charts.add(write(dir, "heap-over-time.svg", Svg.line("Service heap used over time (baseline runs)",
-          "seconds since the workload started (sampled every 500 ms)", "heap used (MB)", heap, List.of(), false, null)));
+      chart(charts, failures, dir, "latency-percentiles.svg", () -> {
+        List<Svg.Bar> bars = new ArrayList<>();
+        addPct(bars, "time to channels_only (ms)", base, r -> r.toChannelsMs, 1);
+        addPct(bars, "time to recent_messages_only (ms)", base, r -> r.toRecentMs, 1);
+        addPct(bars, "time to completed (ms)", base, r -> r.toCompletedMs, 1);
+        addPct(bars, "status API latency (ms)", base, r -> r.statusLatencyUs, 1000);
+        return Svg.bars("Latency percentiles, baseline (median of " + base.size() + " runs)", bars);
+      });
+      chart(charts, failures, dir, "heap-over-time.svg", () -> {
+        List<Svg.Series> heap = new ArrayList<>();
+        for (RunResult r : base) {
+          double[] x = r.heapSamples.stream().mapToDouble(p -> p[0]).toArray();
+          double[] y = r.heapSamples.stream().mapToDouble(p -> p[1]).toArray();
+          heap.add(new Svg.Series("run " + r.repeat, x, y));
+        }
+        return Svg.line("Service heap used over time (baseline runs)",
+            "seconds since the workload started (sampled every 500 ms)", "heap used (MB)", heap, List.of(), false, null);
+      });
     }
     for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
       String knob = e.getKey();
-      List<String> values = sortedNumeric(e.getValue());
-      double[] x = values.stream().mapToDouble(Double::parseDouble).toArray();
-      double[] y = new double[x.length], lo = new double[x.length], hi = new double[x.length];
-      for (int i = 0; i < x.length; i++) {
-        List<RunResult> g = group(byLabel, s, knob, values.get(i));
-        y[i] = anyMessages ? median(g, RunResult::messagesPerSec) : median(g, r -> r.pct(r.toChannelsMs, 50));
-        lo[i] = anyMessages ? min(g, RunResult::messagesPerSec) : min(g, r -> r.pct(r.toChannelsMs, 50));
-        hi[i] = anyMessages ? max(g, RunResult::messagesPerSec) : max(g, r -> r.pct(r.toChannelsMs, 50));
-      }
-      List<Svg.Ref> refs = anyMessages && s.ceilings != null
-          ? List.of(new Svg.Ref("C ≈ " + Svg.num(s.ceilings.c() * msgShare) + " msg/s", s.ceilings.c() * msgShare)) : List.of();
-      String yLabel = anyMessages ? "end-to-end messages/s (median, min-max)" : "time to channels_only p50 (ms; no messages moved)";
-      charts.add(write(dir, "throughput-vs-" + knob + ".svg", Svg.line(
-          (anyMessages ? "Throughput" : "Time to channels_only") + " vs " + knob, knob, yLabel,
-          List.of(new Svg.Series(anyMessages ? "messages/s" : "p50 ms", x, y, lo, hi)), refs, true, values)));
+      chart(charts, failures, dir, "throughput-vs-" + knob + ".svg", () -> sweepChart(s, byLabel, knob, e.getValue(), anyMessages, msgShare));
     }
-    Files.writeString(dir.resolve("summary.md"), summary(s, byLabel, base, anyMessages, msgShare, charts));
-    return dir;
+    String md;
+    try {
+      md = summary(s, byLabel, base, anyMessages, msgShare, charts);
+      if (!failures.isEmpty()) {
+        md += "\n## Not written\n\n" + failures.stream().map(f -> "- " + f + "\n").collect(Collectors.joining()) + "\n";
+      }
+    } catch (RuntimeException e) {
+      failures.add("summary.md: " + e);
+      md = fallbackSummary(s, e, charts, failures);
+      System.out.println("The runs' figures (the summary could not be built):\n\n" + runTable(s.runs, false));
+    }
+    Files.writeString(dir.resolve("summary.md"), md);
+    return new Written(dir, failures);
+  }
+
+  /** The folder written, and what could not be written in it (a chart or the full summary), with the reason. */
+  record Written(Path dir, List<String> failures) {}
+
+  private interface SvgSource {
+    String svg() throws Exception;
+  }
+
+  /** One chart: a chart that fails is left out and listed, it never costs the summary or the other charts. */
+  private static void chart(List<String> charts, List<String> failures, Path dir, String file, SvgSource source) {
+    try {
+      charts.add(write(dir, file, source.svg()));
+    } catch (Exception e) {
+      failures.add(file + ": " + e);
+    }
+  }
+
+  private static String sweepChart(Session s, Map<String, List<RunResult>> byLabel, String knob, List<String> tried,
+                                   boolean anyMessages, double msgShare) {
+    List<String> values = sweepValues(tried);
+    ToDoubleFunction<RunResult> score = anyMessages ? RunResult::messagesPerSec : r -> r.pct(r.toChannelsMs, 50);
+    String title = (anyMessages ? "Throughput" : "Time to channels_only") + " vs " + knob;
+    if (!numeric(values)) {
+      // settings without an order (an HTTP client, a flag): one bar per value, in the order given, and C beside them
+      String group = anyMessages ? "end-to-end messages/s (median of the runs)" : "time to channels_only p50 (ms; no messages moved)";
+      List<Svg.Bar> bars = new ArrayList<>();
+      for (String v : values) {
+        List<RunResult> g = group(byLabel, s, knob, v);
+        bars.add(new Svg.Bar(group, v + (v.equals(s.baselineKnobs.get(knob)) ? " (baseline)" : ""), median(g, score),
+            (anyMessages ? "msg/s" : "ms") + " (" + g.size() + (g.size() == 1 ? " run" : " runs, min–max " + f(min(g, score)) + "–"
+                + f(max(g, score))) + ")"));
+      }
+      if (anyMessages && s.ceilings != null) bars.add(new Svg.Bar(group, "C (ceiling)", s.ceilings.c() * msgShare, "msg/s"));
+      return Svg.bars(title, bars);
+    }
+    double[] x = values.stream().mapToDouble(Double::parseDouble).toArray();
+    double[] y = new double[x.length], lo = new double[x.length], hi = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      List<RunResult> g = group(byLabel, s, knob, values.get(i));
+      y[i] = median(g, score);
+      lo[i] = min(g, score);
+      hi[i] = max(g, score);
+    }
+    List<Svg.Ref> refs = anyMessages && s.ceilings != null
+        ? List.of(new Svg.Ref("C ≈ " + Svg.num(s.ceilings.c() * msgShare) + " msg/s", s.ceilings.c() * msgShare)) : List.of();
+    String yLabel = anyMessages ? "end-to-end messages/s (median, min-max)" : "time to channels_only p50 (ms; no messages moved)";
+    return Svg.line(title, knob, yLabel, List.of(new Svg.Series(anyMessages ? "messages/s" : "p50 ms", x, y, lo, hi)), refs, true, values);
+  }
+
+  /** Every run's figures as text, for stdout when no report could be written. */
+  static String runsText(Session s) {
+    return "Runs of " + s.command + " (baseline settings " + knobText(s.baselineKnobs) + "):\n\n" + runTable(s.runs, false);
+  }
+
+  /** When the full summary cannot be built: the reason, the session's settings and every run's figures. */
+  private static String fallbackSummary(Session s, Exception e, List<String> charts, List<String> failures) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Load test `").append(s.name).append("` — ").append(s.startedAt).append(" (incomplete report)\n\n");
+    md.append("The summary could not be built: `").append(e).append("`. The figures of every run follow; ")
+        .append("medians, checks and sweep rankings are missing.\n\n");
+    md.append("Command: `").append(s.command).append("`  \nBaseline settings: ").append(knobText(s.baselineKnobs)).append("\n\n");
+    if (s.ceilings != null) {
+      md.append(String.format(Locale.ROOT, "R = %s items/s, S = %s rows/s, C = %s items/s.%n%n", f(s.ceilings.r()), f(s.ceilings.s()),
+          f(s.ceilings.c())));
+    }
+    md.append(runTable(s.runs, false)).append('\n');
+    md.append("Final statuses: ").append(statuses(s.runs)).append("\n\n");
+    failures.forEach(x -> md.append("- not written: ").append(x).append('\n'));
+    charts.forEach(c -> md.append("\n![").append(c).append("](").append(c).append(")\n"));
+    return md.toString();
   }
 
   // ------------------------------------------------------------------ summary.md
@@ -214,7 +291,7 @@ final class Report {
         md.append("| value | runs | msg/s (median) | to channels_only p50 ms | to completed p50 ms | status API p99 ms | CPU ms/msg | peak heap MB | statuses |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
         String bestValue = bestPerKnob(s, byLabel, anyMessages).get(knob);
-        for (String v : sortedNumeric(e.getValue())) {
+        for (String v : sweepValues(e.getValue())) {
           List<RunResult> g = group(byLabel, s, knob, v);
           md.append(String.format(Locale.ROOT, "| %s%s | %d | %s | %s | %s | %s | %s | %s | %s |%n", v,
               v.equals(s.baselineKnobs.get(knob)) ? " (baseline)" : "", g.size(),
@@ -301,7 +378,7 @@ final class Report {
     for (Map.Entry<String, List<String>> e : s.sweep.entrySet()) {
       String bestValue = null;
       double bestScore = Double.NaN;
-      for (String v : sortedNumeric(e.getValue())) {
+      for (String v : sweepValues(e.getValue())) {
         List<RunResult> g = group(byLabel, s, e.getKey(), v);
         double score = anyMessages ? median(g, RunResult::messagesPerSec) : -median(g, r -> r.pct(r.toChannelsMs, 50));
         if (!Double.isNaN(score) && (Double.isNaN(bestScore) || score > bestScore)) {
@@ -376,10 +453,22 @@ final class Report {
     return m / (m + s.seeded.totalThreads());
   }
 
-  private static List<String> sortedNumeric(List<String> values) {
+  /** The values a knob was run at, once each: in numeric order when all are numbers, else in the order given. */
+  static List<String> sweepValues(List<String> values) {
     List<String> v = new ArrayList<>(new java.util.LinkedHashSet<>(values));
-    v.sort((a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
+    if (numeric(v)) v.sort((a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
     return v;
+  }
+
+  static boolean numeric(List<String> values) {
+    for (String v : values) {
+      try {
+        if (!Double.isFinite(Double.parseDouble(v))) return false;
+      } catch (NumberFormatException e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static double median(List<RunResult> runs, ToDoubleFunction<RunResult> f) {
