@@ -2,6 +2,7 @@ package dev.helpdesk.loadtests.harness;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 
 /** HdrHistogram helpers: 3 significant digits, auto-resizing; and medians across repeated runs. */
@@ -34,5 +35,18 @@ final class Histograms {
 
   static double max(List<Double> values) {
     return values.stream().filter(d -> d != null && !d.isNaN()).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+  }
+
+  /** The median of one figure over runs (NaN figures left out; NaN when none is left). */
+  static double median(List<RunResult> runs, ToDoubleFunction<RunResult> figure) {
+    return median(runs.stream().map(r -> figure.applyAsDouble(r)).toList());
+  }
+
+  static double min(List<RunResult> runs, ToDoubleFunction<RunResult> figure) {
+    return min(runs.stream().map(r -> figure.applyAsDouble(r)).toList());
+  }
+
+  static double max(List<RunResult> runs, ToDoubleFunction<RunResult> figure) {
+    return max(runs.stream().map(r -> figure.applyAsDouble(r)).toList());
   }
 }
