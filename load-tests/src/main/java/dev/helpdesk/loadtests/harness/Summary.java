@@ -18,12 +18,14 @@ final class Summary {
   private final Report.Session s;
   private final Results res;
   private final List<RunResult> base;
+  private final List<Targets.Check> targets;
   private final StringBuilder md = new StringBuilder();
 
   private Summary(Results res) {
     this.s = res.session;
     this.res = res;
     this.base = res.base;
+    this.targets = Targets.check(res);
   }
 
   /** The whole summary; {@code charts} are the chart files written beside it. */
@@ -55,6 +57,7 @@ final class Summary {
     workload();
     if (s.ceilings != null) ceilings();
     if (!base.isEmpty()) baseline();
+    md.append(Targets.section(targets, base.size()));
     if (!s.sweep.isEmpty()) sweep();
     if (!charts.isEmpty()) {
       md.append("## Charts\n\n");
@@ -87,6 +90,7 @@ final class Summary {
           f(median(base, r -> r.statusMs(99))), f(median(base, RunResult::cpuMsPerMessage)),
           f(median(base, r -> r.peakHeapMb)), f(median(base, r -> r.rssHwmMb))));
       md.append("- Final statuses: ").append(statuses(base)).append(".\n");
+      md.append(Targets.headline(targets));
     }
     if (s.ceilings != null) {
       double e2e = median(base, RunResult::itemsPerSec);
