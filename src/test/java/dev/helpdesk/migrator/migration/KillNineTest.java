@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The service killed with SIGKILL at random moments of a run and restarted each time; the
  * account still ends completed with exactly the source. {@code -Dmigrator.kills=N} sets how many
- * kills (the soak runs 50).
+ * kills (default 20, as issue 5 asks of CI; the soak runs 50).
  */
 @ExtendWith(VertxExtension.class)
 class KillNineTest {
@@ -46,7 +46,7 @@ class KillNineTest {
 
   @Test
   void killedAtRandomMomentsTheAccountStillEndsWithExactlyTheSource() {
-    int kills = Integer.getInteger("migrator.kills", 3);
+    int kills = Integer.getInteger("migrator.kills", 20);
     long seed = Long.getLong("migrator.seed", System.nanoTime());
     Random random = new Random(seed);
     String id = "k9-1";
@@ -58,13 +58,23 @@ class KillNineTest {
     instance.http.post("/v1/accounts", CONVERSATIONS_CALLER, new JsonObject().put("accountId", id).put("name", id));
     assertEquals(202, instance.http.post("/v1/migrate", CONVERSATIONS_CALLER, new JsonObject().put("accountId", id)).status());
     int landed = 0;
+    long restartMs = 0;
+    long worstRestartMs = 0;
+    long loopStart = System.currentTimeMillis();
     for (int k = 1; k <= kills; k++) {
       TestService.sleep(200 + random.nextInt(1500));
       boolean done = "completed".equals(instance.http.get("/v1/accounts/" + id, TestService.ADMIN).json().getString("migrationStatus"));
       instance.kill();
       if (!done) landed++;
-      instance = ServiceProcess.start("k9-" + k, env.config);
+      long t0 = System.currentTimeMillis();
+      // all but the last instance live about a second: they start with the fast-start options
+      instance = ServiceProcess.start("k9-" + k, env.config, k < kills ? ServiceProcess.SHORT_LIVED : List.of());
+      long took = System.currentTimeMillis() - t0;
+      restartMs += took;
+      worstRestartMs = Math.max(worstRestartMs, took);
     }
+    System.out.println("kill -9 loop: " + kills + " kills in " + (System.currentTimeMillis() - loopStart) + " ms, restart to ready "
+        + (kills == 0 ? 0 : restartMs / kills) + " ms on average, worst " + worstRestartMs + " ms");
     try (ServiceProcess last = instance) {
       env.awaitStatus(id, "completed", 180_000, last.http);
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,11 +29,23 @@ public final class ServiceProcess implements AutoCloseable {
 
   /** Starts an instance with {@code config} (CONTRACT §4 names) as its environment and waits until it is ready. */
   public static ServiceProcess start(String name, JsonObject config) {
+    return start(name, config, List.of());
+  }
+
+  /**
+   * JVM options for an instance that lives a few seconds (a kill -9 loop): C1 only and the serial
+   * collector start faster and leave the CPU to the instance that finishes the work.
+   */
+  public static final List<String> SHORT_LIVED = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+  public static ServiceProcess start(String name, JsonObject config, List<String> jvmOptions) {
     try {
       int port = freePort();
       Path log = Files.createTempFile("migrator-" + name + "-", ".log");
-      ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-          "dev.helpdesk.migrator.Main")
+      List<String> command = new java.util.ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.helpdesk.migrator.Main"));
+      ProcessBuilder pb = new ProcessBuilder(command)
           .redirectErrorStream(true)
           .redirectOutput(log.toFile());
       environment(pb, config, port);
@@ -85,7 +98,7 @@ public final class ServiceProcess implements AutoCloseable {
       } catch (IllegalStateException notYet) {
         // not listening yet
       }
-      TestService.sleep(200);
+      TestService.sleep(50);
     }
     throw new IllegalStateException("instance not ready in 60 s:\n" + log());
   }
