@@ -194,7 +194,7 @@ final class Targets {
       return;
     }
     List<String> n = new ArrayList<>();
-    n.add("sum of the heap pools' peaks, an upper bound; worst run " + f(Histograms.max(base, r -> r.peakHeapMb)) + " MB");
+    n.add("sum of the heap pools' peaks, an upper bound" + (base.size() > 1 ? "; worst run " + f(Histograms.max(base, r -> r.peakHeapMb)) + " MB" : ""));
     long notCompleted = base.stream().filter(r -> !r.allCompleted).count();
     n.add(notCompleted == 0 ? "every run completed" : notCompleted + " of " + base.size() + " runs did not complete");
     if (Math.abs(xmxMb - 256) > 0.5) n.add("the issue's limit is -Xmx256m; this invocation gave `" + xmx(s.jvmOpts) + "`");
