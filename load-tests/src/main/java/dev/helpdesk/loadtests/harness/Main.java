@@ -33,7 +33,13 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
  * sweep     as run, then each --sweep K=v1,v2,... one knob at a time around the baseline
  * quick     a sweep preset that finishes in about 3 minutes
  * whale     a run preset with one WHALE account (1,000,000 messages; --scale 0.01 for a smoke test)
+ * latency   a run preset: 20 TYPICAL accounts started at once, 3 runs: the workload of the channels_only,
+ *           recent_messages_only and status API targets
+ * fleet     a run preset: 500 FLEET accounts (--accounts N) arriving every 20 ms, 3 runs, ceilings over all of them
  * </pre>
+ *
+ * <p>A preset only fills options not given on the command line: {@code latency --scale 0.1 --repeats 1} is its smoke
+ * test. A preset run at another scale or account count is named for it, so its report is never mistaken for the real one.
  */
 public final class Main {
   /** The knobs a sweep is meant for; any other key of conf/config.json is accepted too. */
@@ -76,12 +82,26 @@ public final class Main {
         return session(o, true, true);
       }
       case "whale" -> {
-        // a scaled-down whale is named for its scale, so its report is never mistaken for the real one
-        String whaleName = o.dbl("scale", 1.0) == 1.0 ? "whale" : "whale-scale" + o.str("scale", "1");
-        o.defaults(Map.ofEntries(Map.entry("name", whaleName), Map.entry("profile", "WHALE"), Map.entry("accounts", "1"),
+        o.defaults(Map.ofEntries(Map.entry("name", scaledName("whale", o, 1)), Map.entry("profile", "WHALE"), Map.entry("accounts", "1"),
             Map.entry("seed", "11"), Map.entry("stagger-ms", "0"), Map.entry("repeats", "3"), Map.entry("stall-sec", "60"),
             Map.entry("run-timeout-sec", "7200"), Map.entry("read-concurrency", "16,64"),
             Map.entry("write-concurrency", "1,4,8"), Map.entry("ceiling-accounts", "1"), Map.entry("ceiling-min-rows", "0")));
+        return session(o, true, !o.all("sweep").isEmpty());
+      }
+      case "latency" -> {
+        // the workload of the targets for channels_only / recent_messages_only p95 and status API p99: 20 TYPICAL
+        // accounts starting at once; ceilings at the concurrencies that won before (reads 64, writes 4 or 8)
+        o.defaults(Map.ofEntries(Map.entry("name", scaledName("latency", o, 20)), Map.entry("profile", "TYPICAL"),
+            Map.entry("accounts", "20"), Map.entry("seed", "7"), Map.entry("stagger-ms", "0"), Map.entry("repeats", "3"),
+            Map.entry("read-concurrency", "64"), Map.entry("write-concurrency", "4,8")));
+        return session(o, true, !o.all("sweep").isEmpty());
+      }
+      case "fleet" -> {
+        // many small-to-typical accounts (FLEET: 5-300 threads each), arriving every 20 ms; C over all of them
+        o.defaults(Map.ofEntries(Map.entry("name", scaledName("fleet", o, 500)), Map.entry("profile", "FLEET"),
+            Map.entry("accounts", "500"), Map.entry("seed", "13"), Map.entry("stagger-ms", "20"), Map.entry("repeats", "3"),
+            Map.entry("run-timeout-sec", "3600"), Map.entry("read-concurrency", "64"), Map.entry("write-concurrency", "4,8")));
+        o.defaults(Map.of("ceiling-accounts", o.str("accounts", "500")));
         return session(o, true, !o.all("sweep").isEmpty());
       }
       case "ceilings" -> {
@@ -98,6 +118,16 @@ public final class Main {
       }
       default -> throw new IllegalArgumentException("unknown command " + cmd);
     }
+  }
+
+  /**
+   * A preset's report name: a run scaled down (or given another account count) is named for it, so its report is
+   * never mistaken for the real one.
+   */
+  private static String scaledName(String preset, Options o, int presetAccounts) {
+    String name = o.dbl("scale", 1.0) == 1.0 ? preset : preset + "-scale" + o.str("scale", "1");
+    int accounts = o.integer("accounts", presetAccounts);
+    return accounts == presetAccounts ? name : name + "-" + accounts + "accounts";
   }
 
   // ---------------------------------------------------------------- seed
@@ -228,9 +258,9 @@ public final class Main {
     } finally {
       s.durationSec = (System.nanoTime() - t0) / 1e9;
     }
-    if (o.integer("sweep-repeats", o.integer("repeats", 3)) < 3 && sweep) {
-      s.notes.add("Sweep points other than the baseline ran " + o.integer("sweep-repeats", 3)
-          + " time(s) each to keep this command short: indicative only.");
+    int sweepRuns = o.integer("sweep-repeats", o.integer("repeats", 3));
+    if (sweepRuns < 3 && sweep) {
+      s.notes.add("Sweep points other than the baseline ran " + sweepRuns + " time(s) each to keep this command short: indicative only.");
     }
     s.notes.add("Service logs of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed; the copied "
         + "attachments are deleted after each run unless `--keep-attachments`).");
@@ -282,6 +312,8 @@ public final class Main {
         usage: ./dev load-test <command> [options]
           quick                      ~3 min: seed, ceilings, 3 baseline runs, a small sweep, report
           whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1), 3 runs, report
+          latency [--scale 0.1]      20 TYPICAL accounts started at once, 3 runs, report (the latency and status API targets)
+          fleet [--accounts 500]     FLEET accounts arriving every 20 ms, 3 runs, ceilings over all accounts, report
           run   [--set K=V ...]      seed, ceilings, --repeats runs at one setting, report
           sweep [--sweep K=v1,v2 ...] as run, then one knob at a time around the baseline (default: all five knobs), report
           ceilings                   seed, then R, S and C only, report
