@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Copies pending attachments with the {@link MediaFetcher} and records how they ended, for the
@@ -24,23 +25,45 @@ import java.util.Set;
  * copy the same way.
  */
 final class AttachmentCopier {
-  /** How long a copy waits out an open media breaker before giving up: about two minutes. */
-  private static final int OPEN_BREAKER_ROUNDS = 60;
   private static final long OPEN_BREAKER_WAIT_MS = 2_000;
 
-  /** What a copy does when the media breaker is open. */
-  enum OpenBreaker {
-    /**
-     * The run's attachments phase: an open breaker says the media service is down, not that this
-     * attachment is bad, so wait for the breaker's half-open probe rather than dead-letter every
-     * attachment of the outage.
-     */
-    WAIT,
-    /**
-     * A dead-letter retry: it holds its letter's transaction and row locks while it copies, and a
-     * copy that fails only leaves the letter listed for the next retry, so it fails at once.
-     */
-    FAIL
+  /**
+   * What a copy does when the media breaker is open: an open breaker says the media service is
+   * down, not that this attachment is bad. A run waits for the breaker's half-open probe rather than
+   * dead-letter every attachment of a short outage, but only for {@link #PATIENCE_MS} in all, counted
+   * from the first copy of the run that met the open breaker and shared by all its copies: after
+   * that, every copy that meets the open breaker is dead-lettered at once, so a persistent outage
+   * reaches the failure threshold within about that time instead of each copy waiting on its own.
+   * A copy that succeeds ends the outage. A dead-letter retry holds its letter's transaction and row
+   * locks while it copies, and a failed copy only leaves the letter for the next retry: it uses
+   * {@link #FAIL_FAST}.
+   */
+  static final class Outage {
+    static final long PATIENCE_MS = 60_000;
+    static final Outage FAIL_FAST = new Outage(0);
+
+    private final long patienceMs;
+    private final AtomicLong since = new AtomicLong();
+
+    private Outage(long patienceMs) {
+      this.patienceMs = patienceMs;
+    }
+
+    /** A run's own outage clock. */
+    static Outage patient() {
+      return new Outage(PATIENCE_MS);
+    }
+
+    boolean stillWaiting() {
+      if (patienceMs == 0) return false;
+      long now = System.currentTimeMillis();
+      since.compareAndSet(0, now);
+      return now - since.get() < patienceMs;
+    }
+
+    void over() {
+      since.set(0);
+    }
   }
 
   private final Vertx vertx;
@@ -52,24 +75,26 @@ final class AttachmentCopier {
   }
 
   /** One copy; a failure is a result, not a failed future. */
-  Future<Result> copy(Pending p, OpenBreaker openBreaker) {
-    return copy(p, openBreaker, 1);
-  }
-
-  private Future<Result> copy(Pending p, OpenBreaker openBreaker, int round) {
+  Future<Result> copy(Pending p, Outage outage) {
     return fetcher.fetch(p.attachmentId(), p.url())
-        .map(f -> new Result(p, f.sha256(), f.size(), f.contentType(), null, 1))
+        .map(f -> {
+          outage.over();
+          return new Result(p, f.sha256(), f.size(), f.contentType(), null, 1);
+        })
         .recover(t -> {
-          if (openBreaker == OpenBreaker.WAIT && t instanceof MediaFailure mf
-              && mf.kind() == MediaFailure.Kind.CIRCUIT_OPEN && round < OPEN_BREAKER_ROUNDS) {
+          if (t instanceof MediaFailure mf && mf.kind() == MediaFailure.Kind.CIRCUIT_OPEN && outage.stillWaiting()) {
             Promise<Void> later = Promise.promise();
             vertx.setTimer(OPEN_BREAKER_WAIT_MS, id -> later.complete());
-            return later.future().compose(v -> copy(p, openBreaker, round + 1));
+            return later.future().compose(v -> copy(p, outage));
           }
           return Future.succeededFuture(t instanceof MediaFailure mf
               ? new Result(p, null, 0, null, mf.reason(), Math.max(1, mf.attempts()))
               : new Result(p, null, 0, null, "copy failed: " + t, 1));
         });
+  }
+
+  private static String letterKey(Pending p) {
+    return DeadLetterSink.key(Map.of("threadId", p.threadId(), "messageId", p.messageId(), "attachmentId", p.attachmentId()));
   }
 
   /**
@@ -81,18 +106,20 @@ final class AttachmentCopier {
     return AttachmentSink.settle(tx, jobId, results).compose(changed -> {
       Set<String> counted = new HashSet<>(changed);
       List<DeadLetter> letters = new ArrayList<>();
+      List<String> stored = new ArrayList<>();
       for (Result r : results) {
         if (!counted.contains(r.attachment().attachmentId())) continue;
         if (r.copied()) {
           delta.written("attachment");
+          stored.add(letterKey(r.attachment()));
         } else {
           delta.dead("attachment");
-          Pending p = r.attachment();
-          letters.add(new DeadLetter("attachment", DeadLetterSink.key(Map.of("threadId", p.threadId(),
-              "messageId", p.messageId(), "attachmentId", p.attachmentId())), r.failure()));
+          letters.add(new DeadLetter("attachment", letterKey(r.attachment()), r.failure()));
         }
       }
-      return DeadLetterSink.upsert(tx, accountId, jobId, letters);
+      // a copy that failed in an earlier attempt of the run (see Revival) has an open letter to close
+      return DeadLetterSink.upsert(tx, accountId, jobId, letters)
+          .compose(v -> DeadLetterSink.resolve(tx, accountId, "attachment", stored));
     });
   }
 }

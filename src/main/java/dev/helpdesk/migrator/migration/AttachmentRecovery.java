@@ -49,7 +49,7 @@ final class AttachmentRecovery {
       }
       Pending p = new Pending(attachmentId, row.getString("thread_id"), row.getString("message_id"), row.getString("url"));
       // no waiting out an outage while this letter's locks are held: a failure just keeps the letter
-      return copier.copy(p, AttachmentCopier.OpenBreaker.FAIL).compose(r -> {
+      return copier.copy(p, AttachmentCopier.Outage.FAIL_FAST).compose(r -> {
         if (r.copied()) {
           return conn.preparedQuery(ATTACHMENT_COPIED)
               .execute(Tuple.of(attachmentId, r.sha256(), r.contentType(), r.size(), r.attempts()))

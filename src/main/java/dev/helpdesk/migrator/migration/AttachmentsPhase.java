@@ -51,8 +51,9 @@ final class AttachmentsPhase implements Phase {
   @Override
   public Future<Job> run(Job job) {
     RunState state = new RunState(job, settings.migration(), "catch_up");
+    AttachmentCopier.Outage outage = AttachmentCopier.Outage.patient();
     return Rx.future(pending(job, null)
-            .flatMapSingle(this::copy, false, settings.media().concurrency())
+            .flatMapSingle(p -> copy(p, outage), false, settings.media().concurrency())
             // a count, not a time window, keeps the chain backpressured; one per copy slot keeps
             // results from waiting long for company when copies trickle (an outage, big files)
             .buffer(Math.max(1, settings.media().concurrency()))
@@ -68,9 +69,9 @@ final class AttachmentsPhase implements Phase {
                 : Flowable.defer(() -> pending(job, page.get(page.size() - 1).attachmentId()))));
   }
 
-  /** An outage waits for the breaker's probe; see {@link AttachmentCopier.OpenBreaker#WAIT}. */
-  private Single<Result> copy(Pending p) {
-    return Rx.single(() -> copier.copy(p, AttachmentCopier.OpenBreaker.WAIT));
+  /** An outage waits for the breaker's probe, within the run's patience; see {@link AttachmentCopier.Outage}. */
+  private Single<Result> copy(Pending p, AttachmentCopier.Outage outage) {
+    return Rx.single(() -> copier.copy(p, outage));
   }
 
   private Future<Void> settle(RunState state, List<Result> batch) {

@@ -72,6 +72,12 @@ final class Counts {
     dead[i]--;
   }
 
+  /** Dead letters of this kind whose items go back to be tried again: read still, dead no more; counted again as written or dead when they end. */
+  void undead(String kind, long n) {
+    int i = index(kind);
+    dead[i] -= n;
+  }
+
   boolean isZero() {
     for (int i = 0; i < 3; i++) if (read[i] != 0 || written[i] != 0 || dead[i] != 0) return false;
     return true;

@@ -30,8 +30,8 @@ final class MigrationRun {
   Future<Void> execute(Job job) {
     log.info("account {} job {}: running from phase {} (epoch {})", job.accountId(), job.jobId(), job.phase(), job.epoch());
     boolean[] holding = {false};
-    return statusOf(job)
-        .compose(v -> runFrom(job, holding))
+    return Revival.apply(pool, job)
+        .compose(resumed -> statusOf(resumed).compose(v -> runFrom(resumed, holding)))
         .compose(done -> pool.withTransaction(tx -> JobStore.end(tx, done, true)))
         .onSuccess(v -> log.info("account {} job {}: done", job.accountId(), job.jobId()))
         .recover(t -> handle(job, t))
@@ -84,7 +84,8 @@ final class MigrationRun {
     }
     if (t instanceof RunFailure failure) {
       log.warn("account {} job {}: failed: {}", job.accountId(), job.jobId(), failure.getMessage());
-      return pool.withTransaction(tx -> JobStore.end(tx, job, false)
+      return pool.withTransaction(tx -> Revival.mark(tx, job)
+              .compose(v -> JobStore.end(tx, job, false))
               .compose(v -> failure.progress() == null ? Future.succeededFuture(true)
                   : AccountTransitions.progress(tx, job.accountId(), failure.progress()))
               .compose(v -> AccountTransitions.fail(tx, job.accountId(), failure.getMessage())))

@@ -150,7 +150,7 @@ final class SourceRecovery {
     if (pending.isEmpty()) return Future.succeededFuture();
     // no waiting out an outage while the letter's locks are held: a failed copy becomes a dead letter
     Single<List<Result>> copies = Flowable.fromIterable(pending)
-        .flatMapSingle(p -> Rx.single(() -> copier.copy(p, AttachmentCopier.OpenBreaker.FAIL)), false, FETCH_CONCURRENCY)
+        .flatMapSingle(p -> Rx.single(() -> copier.copy(p, AttachmentCopier.Outage.FAIL_FAST)), false, FETCH_CONCURRENCY)
         .toList();
     Promise<List<Result>> done = Promise.promise();
     copies.subscribe(done::tryComplete, done::tryFail);

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -42,6 +43,10 @@ public final class DeadLetterSink {
       update dead_letters set resolved_at = now()
       where account_id = $1 and resolved_at is null and job_id is distinct from $2""";
 
+  private static final String RESOLVE = """
+      update dead_letters set resolved_at = now()
+      where account_id = $1 and kind = $2 and source_key = any($3) and resolved_at is null""";
+
   /** Canonical JSON (sorted keys) so the same item always maps to the same row. */
   public static String key(Map<String, ?> attributes) {
     return new JsonObject(new TreeMap<String, Object>(attributes)).encode();
@@ -69,6 +74,12 @@ public final class DeadLetterSink {
       rows.forEach(r -> out.add(new DeadLetter(r.getString(0), r.getString(1), "").id()));
       return out;
     });
+  }
+
+  /** Closes the open letters of these items: a later attempt (a resumed run's) stored them after all. */
+  public static Future<Void> resolve(SqlClient tx, String accountId, String kind, List<String> sourceKeys) {
+    if (sourceKeys.isEmpty()) return Future.succeededFuture();
+    return tx.preparedQuery(RESOLVE).execute(Tuple.of(accountId, kind, sourceKeys.toArray(String[]::new))).mapEmpty();
   }
 
   public static Future<Void> resolveStale(SqlClient tx, String accountId, long jobId) {

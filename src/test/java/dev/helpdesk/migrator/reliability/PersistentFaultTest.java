@@ -53,7 +53,6 @@ class PersistentFaultTest {
    * MEDIA_CONCURRENCY results, so the run fails only after those 120 s plus the batch (measured:
    * 119 s with MEDIA_CONCURRENCY 16, still running at 120 s with 4).
    */
-  @org.junit.jupiter.api.Disabled("defect: a persistent media outage fails the run only after about 2 minutes of waiting per copy")
   @Test
   void aMediaHostFailingForEveryAttachmentFailsTheRunWithinTwoMinutes() {
     String id = "persist-fail";
@@ -79,7 +78,6 @@ class PersistentFaultTest {
    * again, and the carried-over dead-letter count is still past the threshold, so the resumed run
    * fails again at once (measured: 2 s after the retry, same 16 dead letters).
    */
-  @org.junit.jupiter.api.Disabled("defect: a dead-letter retry on a failed account resumes the run without retrying its dead letters; it fails again")
   @Test
   void aMediaHostFailingForEveryAttachmentFailsTheRunAndARetryAfterTheFixCompletesIt() {
     String id = "persist-1";
