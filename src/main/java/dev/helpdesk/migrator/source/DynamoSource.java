@@ -31,6 +31,12 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 public final class DynamoSource implements AutoCloseable {
   /** Pages fetched ahead of the consumer: one being handled, one ready. */
   private static final int PREFETCH = 2;
+  /**
+   * Thread pages are kept small: a thread phase's checkpoint lists the finished threads of its
+   * current page, and a 1 MB page holds thousands of threads, so every batch rewrote a checkpoint
+   * of ~100 KB. One more Query per 100 threads costs far less than that.
+   */
+  static final int THREAD_PAGE_ITEMS = 100;
 
   private final Settings.Dynamo settings;
   private final Integer pageLimit;
@@ -73,7 +79,7 @@ public final class DynamoSource implements AutoCloseable {
         .expressionAttributeValues(Map.of(":a", AttributeValue.fromS(accountId),
             ":c", AttributeValue.fromN(Long.toString(cutoffMs))))
         .scanIndexForward(false);
-    return pages(ctx, q, exclusiveStartKey);
+    return pages(ctx, q.limit(THREAD_PAGE_ITEMS), exclusiveStartKey);
   }
 
   /** Every thread of the account, in threadId order: the table sees threads lacking lastMessageAt. */
@@ -83,7 +89,7 @@ public final class DynamoSource implements AutoCloseable {
         .keyConditionExpression("#a = :a")
         .expressionAttributeNames(Map.of("#a", "accountId"))
         .expressionAttributeValues(Map.of(":a", AttributeValue.fromS(accountId)));
-    return pages(ctx, q, exclusiveStartKey);
+    return pages(ctx, q.limit(THREAD_PAGE_ITEMS), exclusiveStartKey);
   }
 
   /** The thread's messages in messageId (time) order. */
@@ -161,7 +167,10 @@ public final class DynamoSource implements AutoCloseable {
 
   private Flowable<Page> pages(Context ctx, QueryRequest.Builder q, Map<String, AttributeValue> exclusiveStartKey) {
     Objects.requireNonNull(ctx, "ctx");
-    if (pageLimit != null) q.limit(pageLimit);
+    if (pageLimit != null) {
+      Integer given = q.build().limit();
+      q.limit(given == null ? pageLimit : Math.min(given, pageLimit));
+    }
     if (exclusiveStartKey != null && !exclusiveStartKey.isEmpty()) q.exclusiveStartKey(exclusiveStartKey);
     QueryRequest request = q.build();
     Scheduler scheduler = RxHelper.scheduler(ctx);
