@@ -100,7 +100,9 @@ final class Driver {
       long[] sampler = {0};
       sampler[0] = vertx.setPeriodic(500, id -> http.getAbs(probeUrl).timeout(2000).send().onSuccess(r -> {
         JsonObject p = r.bodyAsJsonObject();
-        heap.add(new double[] {(System.nanoTime() - t0) / 1e9, p.getLong("heapUsed") / 1048576.0});
+        long afterGc = p.getLong("heapAfterGc", -1L);
+        heap.add(new double[] {(System.nanoTime() - t0) / 1e9, p.getLong("heapUsed") / 1048576.0,
+            afterGc < 0 ? Double.NaN : afterGc / 1048576.0});
       }));
       vertx.setPeriodic(100, id -> {
         long now = System.nanoTime();

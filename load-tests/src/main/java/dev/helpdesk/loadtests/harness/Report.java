@@ -130,10 +130,15 @@ final class Report {
     for (RunResult r : base) {
       double[] x = r.heapSamples.stream().mapToDouble(p -> p[0]).toArray();
       double[] y = r.heapSamples.stream().mapToDouble(p -> p[1]).toArray();
-      heap.add(new Svg.Series("run " + r.repeat, x, y));
+      heap.add(new Svg.Series("run " + r.repeat + " used", x, y));
+      List<double[]> kept = r.heapSamples.stream().filter(p -> p.length > 2 && !Double.isNaN(p[2])).toList();
+      if (!kept.isEmpty()) {
+        heap.add(new Svg.Series("run " + r.repeat + " after GC", kept.stream().mapToDouble(p -> p[0]).toArray(),
+            kept.stream().mapToDouble(p -> p[2]).toArray()));
+      }
     }
-    return Svg.line("Service heap used over time (baseline runs)",
-        "seconds since the workload started (sampled every 500 ms)", "heap used (MB)", heap, List.of(), false, null);
+    return Svg.line("Service heap over time (baseline runs): used, and left after the latest collection",
+        "seconds since the workload started (sampled every 500 ms)", "heap (MB)", heap, List.of(), false, null);
   }
 
   /** Throughput (or, when nothing moved, time to channels_only) per value of a knob: a line over numbers, bars otherwise. */

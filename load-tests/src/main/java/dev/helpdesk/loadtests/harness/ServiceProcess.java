@@ -32,6 +32,7 @@ public final class ServiceProcess {
       System.exit(2);
       return;
     }
+    watchCollections();
     int probePort = Integer.parseInt(System.getenv("LT_PROBE_PORT"));
     vertx.createHttpServer().requestHandler(req -> {
       if (req.path().equals("/probe/reset")) {
@@ -51,6 +52,27 @@ public final class ServiceProcess {
     }, "shutdown"));
   }
 
+  /** Heap in use right after the latest collection (bytes), -1 before the first: the live set plus what old regions still hold. */
+  static final java.util.concurrent.atomic.AtomicLong HEAP_AFTER_GC = new java.util.concurrent.atomic.AtomicLong(-1);
+
+  /** Heap used swings with every young collection; what survives them shows growth, if any. */
+  static void watchCollections() {
+    java.util.Set<String> heapPools = new java.util.HashSet<>();
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) heapPools.add(p.getName());
+    for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (!(gc instanceof javax.management.NotificationEmitter emitter)) continue;
+      emitter.addNotificationListener((n, handback) -> {
+        if (!com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) return;
+        var info = com.sun.management.GarbageCollectionNotificationInfo.from((javax.management.openmbean.CompositeData) n.getUserData());
+        long used = 0;
+        for (var e : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+          if (heapPools.contains(e.getKey())) used += e.getValue().getUsed();
+        }
+        HEAP_AFTER_GC.set(used);
+      }, null, null);
+    }
+  }
+
   static JsonObject probe() {
     long used = 0;
     long committed = 0;
@@ -67,6 +89,7 @@ public final class ServiceProcess {
     }
     return new JsonObject()
         .put("heapUsed", used).put("heapCommitted", committed).put("heapPeak", peak)
+        .put("heapAfterGc", HEAP_AFTER_GC.get())
         .put("cpuNanos", cpu)
         .put("dynamoRequests", CountingInterceptor.REQUESTS.sum())
         .put("dynamoQueries", CountingInterceptor.QUERIES.sum())
