@@ -2,6 +2,7 @@ package dev.helpdesk.migrator.api;
 
 import dev.helpdesk.migrator.api.Caller.Kind;
 import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.ops.Meters;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -72,6 +73,7 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.GET, "/v1/attachments/:attachmentId", mobile, threads::attachment);
     route(router, HttpMethod.GET, "/v1/accounts/:accountId/dead-letters", operators, deadLetters::list);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/dead-letters/retry", operators, deadLetters::retry);
+    route(router, HttpMethod.GET, "/metrics", operators, this::metrics);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));
@@ -113,6 +115,13 @@ public final class ApiVerticle extends VerticleBase {
       }
       handler.handle(ctx);
     });
+  }
+
+  /** Prometheus text format; rendered on a worker thread, the database-derived gauges are cached values. */
+  private void metrics(RoutingContext ctx) {
+    vertx.executeBlocking(Meters::scrape, false)
+        .onSuccess(text -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text))
+        .onFailure(ctx::fail);
   }
 
   private void failure(RoutingContext ctx) {

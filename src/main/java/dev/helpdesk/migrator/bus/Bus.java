@@ -37,6 +37,8 @@ public final class Bus {
   // --- job runner (migration.JobRunnerVerticle) -----------------------------------------
   /** published {accountId}: a job was queued, claim now rather than at the next sweep. */
   public static final String JOBS_WAKEUP = "jobs.wakeup";
+  /** {} → {dynamodb: "UP"|"DOWN", dynamodbError: String?, media: breaker state, jobsHeld: int}, for the health routes. */
+  public static final String JOBS_HEALTH = "jobs.health";
 
   // --- dead letters (consumed by the migration pipeline) --------------------------------
   /**

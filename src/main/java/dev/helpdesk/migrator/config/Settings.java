@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * Key names are the environment variable names of CONTRACT §4.
  */
 public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
-                       Auth auth, RateLimits rateLimits, Migration migration) {
+                       Auth auth, RateLimits rateLimits, Migration migration, Ops ops) {
 
   public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
 
@@ -50,6 +50,14 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
   public record Migration(String attachmentsDir, int recentDays, int maxFailures, double maxFailureRatio,
                           int accountsParallel, int threadConcurrency, int batchSize,
                           long progressIntervalMs, long leaseTtlMs, long heartbeatMs, long sweepMs) {}
+
+  /**
+   * Running the service: log lines as JSON or text at a level, the time SIGTERM may take before the
+   * process exits regardless, and how often the database-derived gauges of /metrics are refreshed.
+   */
+  public record Ops(String logFormat, String logLevel, long shutdownTimeoutMs, long metricsRefreshMs) {}
+
+  static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
   static final int MIN_JWT_SECRET_BYTES = 32;
   static final int MIN_STATIC_TOKEN_CHARS = 16;
@@ -96,7 +104,11 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     if (auth.conversationsCallerTokens().stream().anyMatch(auth.adminTokens()::contains)) {
       throw new ConfigException("ADMIN_TOKEN", "must differ from CONVERSATIONS_CALLER_TOKEN");
     }
-    return new Settings(http, pg, dynamo, conversations, media, auth, rateLimits, migration);
+    // text when the key is absent (tests, embedded runs); conf/config.json sets json for java -jar
+    Ops ops = new Ops(oneOf(c, "LOG_FORMAT", "text", Set.of("json", "text")),
+        oneOf(c, "LOG_LEVEL", "INFO", LOG_LEVELS, true),
+        c.positiveLong("SHUTDOWN_TIMEOUT_MS", 20000), c.positiveLong("METRICS_REFRESH_MS", 5000));
+    return new Settings(http, pg, dynamo, conversations, media, auth, rateLimits, migration, ops);
   }
 
   private static String pgUri(RawConfig c) {
@@ -123,7 +135,12 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
   }
 
   private static String oneOf(RawConfig c, String key, String fallback, Set<String> allowed) {
+    return oneOf(c, key, fallback, allowed, false);
+  }
+
+  private static String oneOf(RawConfig c, String key, String fallback, Set<String> allowed, boolean upperCase) {
     String v = c.string(key, fallback);
+    if (upperCase && v != null) v = v.trim().toUpperCase(java.util.Locale.ROOT);
     if (!allowed.contains(v)) throw new ConfigException(key, "must be one of " + allowed);
     return v;
   }

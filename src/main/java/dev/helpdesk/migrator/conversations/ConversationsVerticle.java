@@ -2,6 +2,7 @@ package dev.helpdesk.migrator.conversations;
 
 import dev.helpdesk.migrator.bus.Bus;
 import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -10,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 public final class ConversationsVerticle extends VerticleBase {
   private final Settings.Conversations settings;
   private ConversationsClient client;
+  private final Meters.Group meters = new Meters.Group();
 
   public ConversationsVerticle(Settings.Conversations settings) {
     this.settings = settings;
@@ -30,11 +32,13 @@ public final class ConversationsVerticle extends VerticleBase {
         client.channels(m.body().getString("accountId"), m.body().getLong("budgetMs", fullBudgetMs()))));
     bus.<JsonObject>consumer(Bus.CONVERSATIONS_STATE, m ->
         m.reply(new JsonObject().put("breaker", client.breakerState())));
+    meters.breaker("conversations", client::breakerState);
     return Future.succeededFuture();
   }
 
   @Override
   public Future<?> stop() {
+    meters.remove();
     return client == null ? Future.succeededFuture() : client.close();
   }
 }

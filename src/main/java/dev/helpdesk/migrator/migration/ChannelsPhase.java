@@ -3,6 +3,7 @@ package dev.helpdesk.migrator.migration;
 import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.accounts.MigrationStatus;
 import dev.helpdesk.migrator.bus.Bus;
+import dev.helpdesk.migrator.ops.JobLog;
 import dev.helpdesk.migrator.bus.Bus.Failure;
 import dev.helpdesk.migrator.sink.ChannelSink;
 import io.vertx.core.Future;
@@ -47,7 +48,7 @@ final class ChannelsPhase implements Phase {
         pool.withTransaction(tx -> ChannelSink.upsert(tx, job.accountId(), answer.getJsonArray("brands"))
             .compose(written -> {
               if (!written.skipped().isEmpty()) {
-                log.warn("account {}: {} brand/channel entries without ids were not stored: {}",
+                JobLog.of(log.atWarn(), job.accountId(), job.jobId(), NAME).log("account {}: {} brand/channel entries without ids were not stored: {}",
                     job.accountId(), written.skipped().size(), written.skipped());
               }
               JsonObject progress = ProgressTracker.afterChannels(job, total);

@@ -7,6 +7,11 @@ import dev.helpdesk.migrator.media.BlobStore;
 import dev.helpdesk.migrator.media.MediaFetcher;
 import dev.helpdesk.migrator.source.DynamoSource;
 import dev.helpdesk.migrator.source.ReadRateLimiter;
+import dev.helpdesk.migrator.source.SourceStats;
+import dev.helpdesk.migrator.ops.JobLog;
+import dev.helpdesk.migrator.ops.Meters;
+import io.micrometer.core.instrument.Tags;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -39,6 +44,7 @@ public final class JobRunnerVerticle extends VerticleBase {
   private MediaFetcher fetcher;
   private boolean claiming;
   private boolean stopping;
+  private final Meters.Group meters = new Meters.Group();
 
   public JobRunnerVerticle(Settings settings) {
     this.settings = settings;
@@ -67,6 +73,12 @@ public final class JobRunnerVerticle extends VerticleBase {
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
         new ReconcilePhase(pool, m)), new Slots(m.accountsParallel()));
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
+    registerMeters();
+    // health (api.HealthRoutes): the media breaker and a one-item DynamoDB probe
+    vertx.eventBus().<JsonObject>consumer(Bus.JOBS_HEALTH, msg -> source.probe(vertx)
+        .map(v -> new JsonObject().put("dynamodb", "UP"))
+        .otherwise(t -> new JsonObject().put("dynamodb", "DOWN").put("dynamodbError", t.getClass().getSimpleName()))
+        .onComplete(ar -> msg.reply(ar.result().put("media", fetcher.breakerState()).put("jobsHeld", held.size()))));
     return blobs.init().compose(v -> blobs.cleanPartials()).compose(v -> retry.register()).onSuccess(v -> {
       vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
       vertx.setPeriodic(m.sweepMs(), t -> claimMore());
@@ -82,6 +94,18 @@ public final class JobRunnerVerticle extends VerticleBase {
   }
 
   private boolean warm;
+
+  private void registerMeters() {
+    SourceStats s = source.stats();
+    String d = "DynamoDB ";
+    meters.counter("migrator_dynamodb_requests", d + "HTTP attempts sent, retries included", Tags.empty(), s, x -> x.requests().sum())
+        .counter("migrator_dynamodb_throttled", d + "attempts answered with a throttling error", Tags.empty(), s, x -> x.throttled().sum())
+        .counter("migrator_dynamodb_failed_calls", d + "queries failed after all their attempts", Tags.empty(), s, x -> x.failedCalls().sum())
+        .counter("migrator_dynamodb_pages", d + "result pages read", Tags.empty(), s, x -> x.pages().sum())
+        .counter("migrator_dynamodb_items", d + "items read", Tags.empty(), s, x -> x.items().sum())
+        .gauge("migrator_jobs_held", "jobs this instance holds a lease on", Tags.empty(), held, Map::size)
+        .breaker("media", fetcher::breakerState);
+  }
 
   private int capacity() {
     return settings.migration().accountsParallel() * 2;
@@ -114,7 +138,11 @@ public final class JobRunnerVerticle extends VerticleBase {
       stillHeld.forEach(lost::remove);
       // a job that ended between listing and renewing is not lost, merely done
       lost.removeIf(id -> !held.containsKey(id));
-      lost.forEach(id -> log.warn("job {}: lease could not be renewed; its next write will stop it", id));
+      lost.forEach(id -> {
+        Job job = held.get(id);
+        JobLog.of(log.atWarn(), job == null ? null : job.accountId(), id, job == null ? null : job.phase())
+            .log("job {}: lease could not be renewed; its next write will stop it", id);
+      });
     }).onFailure(t -> log.warn("lease renewal failed: {}", t.toString()))
         .onComplete(ar -> shareReadRate());
   }
@@ -144,6 +172,7 @@ public final class JobRunnerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    meters.remove();
     List<Future<Void>> releases = new ArrayList<>();
     held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
     return Future.join(releases).eventually(() -> {

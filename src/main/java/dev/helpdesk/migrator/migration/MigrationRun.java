@@ -2,6 +2,8 @@ package dev.helpdesk.migrator.migration;
 
 import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.accounts.MigrationStatus;
+import dev.helpdesk.migrator.ops.JobLog;
+import dev.helpdesk.migrator.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -28,13 +30,16 @@ final class MigrationRun {
   }
 
   Future<Void> execute(Job job) {
-    log.info("account {} job {}: running from phase {} (epoch {})", job.accountId(), job.jobId(), job.phase(), job.epoch());
+    JobLog.of(log.atInfo(), job.accountId(), job.jobId(), job.phase())
+        .log("account {} job {}: running from phase {} (epoch {})", job.accountId(), job.jobId(), job.phase(), job.epoch());
     boolean[] holding = {false};
+    String[] at = {job.phase()}; // the phase running now, for the log lines of the run's end
     return Revival.apply(pool, job)
-        .compose(resumed -> statusOf(resumed).compose(v -> runFrom(resumed, holding)))
+        .compose(resumed -> statusOf(resumed).compose(v -> runFrom(resumed, holding, at)))
         .compose(done -> pool.withTransaction(tx -> JobStore.end(tx, done, true)))
-        .onSuccess(v -> log.info("account {} job {}: done", job.accountId(), job.jobId()))
-        .recover(t -> handle(job, t))
+        .onSuccess(v -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), at[0])
+            .log("account {} job {}: done", job.accountId(), job.jobId()))
+        .recover(t -> handle(job, t, at[0]))
         .onComplete(ar -> {
           if (holding[0]) slots.release();
         });
@@ -55,7 +60,7 @@ final class MigrationRun {
         .compose(v -> JobStore.checkpoint(tx, job, job.phase(), job.checkpoint())));
   }
 
-  private Future<Job> runFrom(Job job, boolean[] holding) {
+  private Future<Job> runFrom(Job job, boolean[] holding, String[] at) {
     for (Phase phase : phases) {
       if (!phase.name().equals(job.phase())) continue;
       Future<Void> slot = Future.succeededFuture();
@@ -63,27 +68,29 @@ final class MigrationRun {
         slot = slots.acquire().onSuccess(v -> holding[0] = true);
       }
       return slot.compose(v -> {
+        at[0] = phase.name();
         long started = System.currentTimeMillis();
-        return phase.run(job).onSuccess(next -> log.info("account {} job {}: phase {} done in {} ms, counts {}",
-            job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
-            next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));
-      }).compose(next -> runFrom(next, holding));
+        return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
+            .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name()).log("account {} job {}: phase {} done in {} ms, counts {}",
+                job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
+                next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));
+      }).compose(next -> runFrom(next, holding, at));
     }
     return Future.succeededFuture(job);
   }
 
-  private Future<Void> handle(Job job, Throwable t) {
+  private Future<Void> handle(Job job, Throwable t, String phase) {
     if (t instanceof JobStore.LeaseLost) {
-      log.info("account {} job {}: lease lost, leaving the job to its new owner", job.accountId(), job.jobId());
+      JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase).log("account {} job {}: lease lost, leaving the job to its new owner", job.accountId(), job.jobId());
       return Future.succeededFuture();
     }
     if (t instanceof JobStore.AccountLeft) {
-      log.info("account {} job {}: the account left the run (paused or stopped); the job waits at its checkpoint",
+      JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase).log("account {} job {}: the account left the run (paused or stopped); the job waits at its checkpoint",
           job.accountId(), job.jobId());
       return Future.succeededFuture();
     }
     if (t instanceof RunFailure failure) {
-      log.warn("account {} job {}: failed: {}", job.accountId(), job.jobId(), failure.getMessage());
+      JobLog.of(log.atWarn(), job.accountId(), job.jobId(), phase).log("account {} job {}: failed: {}", job.accountId(), job.jobId(), failure.getMessage());
       return pool.withTransaction(tx -> Revival.mark(tx, job)
               .compose(v -> JobStore.end(tx, job, false))
               .compose(v -> failure.progress() == null ? Future.succeededFuture(true)
@@ -94,8 +101,8 @@ final class MigrationRun {
     // Anything else (database down, a bug): the job keeps its lease, which is no longer renewed; once
     // it expires a claim resumes the job from its checkpoint. Handing it back at once would retry a
     // persistent fault in a tight loop.
-    log.error("account {} job {}: interrupted; it resumes from its checkpoint once its lease expires",
-        job.accountId(), job.jobId(), t);
+    JobLog.of(log.atError(), job.accountId(), job.jobId(), phase).setCause(t)
+        .log("account {} job {}: interrupted; it resumes from its checkpoint once its lease expires", job.accountId(), job.jobId());
     return Future.succeededFuture();
   }
 }

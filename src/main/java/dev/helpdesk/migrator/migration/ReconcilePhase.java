@@ -2,6 +2,7 @@ package dev.helpdesk.migrator.migration;
 
 import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.ops.JobLog;
 import dev.helpdesk.migrator.sink.DeadLetterSink;
 import dev.helpdesk.migrator.sink.ForceCleanup;
 import io.vertx.core.Future;
@@ -48,7 +49,7 @@ final class ReconcilePhase implements Phase {
     return pool.withTransaction(tx -> {
       Future<Void> cleanup = job.force()
           ? ForceCleanup.run(tx, job.accountId(), job.jobId()).map(removed -> {
-              log.info("account {} job {}: force run removed {} threads, {} messages, {} attachments gone from the source",
+              JobLog.of(log.atInfo(), job.accountId(), job.jobId(), NAME).log("account {} job {}: force run removed {} threads, {} messages, {} attachments gone from the source",
                   job.accountId(), job.jobId(), removed.threads(), removed.messages(), removed.attachments());
               return null;
             })

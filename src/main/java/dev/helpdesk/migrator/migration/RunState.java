@@ -2,6 +2,7 @@ package dev.helpdesk.migrator.migration;
 
 import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.config.Settings;
+import dev.helpdesk.migrator.ops.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
@@ -70,6 +71,7 @@ final class RunState {
     Counts c = counts.copy();
     c.add(delta);
     counts = c;
+    Meters.committed(delta.toJson());
     String reason = c.pastThreshold(settings.maxFailures(), settings.maxFailureRatio());
     return reason == null ? Future.succeededFuture()
         : Future.failedFuture(new RunFailure(reason, tracker.build(progressPhase, c)));

@@ -150,6 +150,16 @@ public final class DynamoSource implements AutoCloseable {
     }, false);
   }
 
+  /** Health: one Query of at most one item for a non-existent account, bounded by the call time-out. */
+  public Future<Void> probe(Vertx vertx) {
+    QueryRequest probe = QueryRequest.builder().tableName(settings.threadsTable())
+        .keyConditionExpression("accountId = :a")
+        .expressionAttributeValues(Map.of(":a", AttributeValue.fromS("migrator-health-probe")))
+        .limit(1).build();
+    return Future.fromCompletionStage(client.query(probe), vertx.getOrCreateContext())
+        .timeout(settings.callTimeoutMs(), TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
   @Override
   public void close() {
     client.close();

@@ -50,10 +50,23 @@ class SettingsTest {
       "MIGRATION_MAX_FAILURE_RATIO|1.5",
       "DYNAMODB_HTTP_CLIENT|apache",
       "MEDIA_ALLOWED_HOSTS|http://media.example/path",
-      "HTTP_PORT|70000"})
+      "HTTP_PORT|70000",
+      "LOG_FORMAT|xml",
+      "LOG_LEVEL|loud",
+      "SHUTDOWN_TIMEOUT_MS|0",
+      "METRICS_REFRESH_MS|-1"})
   void aMissingOrUnsafeValueStopsStartUpNamingTheKey(String key, String value) {
     ConfigException e = assertThrows(ConfigException.class, () -> Settings.from(valid().put(key, value)));
     assertTrue(e.getMessage().contains(key), e.getMessage());
+  }
+
+  @Test
+  void operationsKeysDefaultToTextLogsAtInfoAndTakeTheirValues() {
+    Settings.Ops d = Settings.from(valid()).ops();
+    assertEquals(new Settings.Ops("text", "INFO", 20000, 5000), d);
+    Settings.Ops s = Settings.from(valid().put("LOG_FORMAT", "json").put("LOG_LEVEL", "debug")
+        .put("SHUTDOWN_TIMEOUT_MS", 7000).put("METRICS_REFRESH_MS", "250")).ops();
+    assertEquals(new Settings.Ops("json", "DEBUG", 7000, 250), s);
   }
 
   @Test
