@@ -12,7 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.file.FileSystemOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -35,9 +34,9 @@ public final class Migrator {
   }
 
   /**
-   * The Vert.x instance the service runs on. Blob files are plain files under ATTACHMENTS_DIR, never
-   * class-path resources: without this, every file operation canonicalises its path and probes the
-   * class path first, which cost about a third of the attachment copy's CPU.
+   * The Vert.x instance the service runs on. Its file system keeps class-path resolving: vertx-openapi
+   * loads the JSON-Schema meta-schemas through it. That resolving costs every file operation a path
+   * canonicalisation, so the blob store keeps its own hot path to one such operation per blob.
    */
   public static Vertx newVertx() {
     // Vert.x's own meters (HTTP server and clients, the SQL pool, the event bus, the JVM) go into the
@@ -47,8 +46,7 @@ public final class Migrator {
         .setJvmMetricsEnabled(true)
         .addLabels(Label.HTTP_ROUTE);
     return Vertx.builder()
-        .with(new VertxOptions().setFileSystemOptions(new FileSystemOptions()
-            .setClassPathResolvingEnabled(false).setFileCachingEnabled(false)).setMetricsOptions(metrics))
+        .with(new VertxOptions().setMetricsOptions(metrics))
         .withMetrics(new MicrometerMetricsFactory(Meters.registry()))
         .build();
   }
