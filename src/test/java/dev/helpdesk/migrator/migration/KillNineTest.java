@@ -36,6 +36,10 @@ class KillNineTest {
         .put("MIGRATION_LEASE_TTL_MS", 2000)
         .put("MIGRATION_HEARTBEAT_MS", 500)
         .put("MIGRATION_SWEEP_MS", 300)
+        // Each short-lived instance works about a second before its kill; unthrottled, the pipeline
+        // finished the account within three of twenty kills and the rest hit a completed account.
+        // 10 Query requests/s stretches the run over the kills without a bigger account to seed.
+        .put("DYNAMODB_READ_RATE_TOTAL", 10)
         .put("CONFIG_FILE", "conf/config.json"));
   }
 
@@ -79,7 +83,7 @@ class KillNineTest {
       env.awaitStatus(id, "completed", 180_000, last.http);
     }
     System.out.println("kill -9: " + kills + " kills (seed " + seed + "), " + landed + " landed before completion");
-    assertTrue(landed >= 1, "at least one kill landed mid-run (seed " + seed + ")");
+    assertTrue(landed >= Math.min(kills, 10), landed + " of " + kills + " kills landed mid-run (seed " + seed + ")");
 
     assertEquals(source.threadCount(), env.count("select count(*) from threads where account_id = ?", id));
     assertEquals(source.messageCount(), env.count("select count(*) from messages where account_id = ?", id));
