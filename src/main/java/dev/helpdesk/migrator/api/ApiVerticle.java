@@ -31,6 +31,8 @@ public final class ApiVerticle extends VerticleBase {
   static final String CALLER = "caller";
 
   private final Settings settings;
+  private ApiContract contract;
+  private Router router;
   private HttpServer server;
   private RateLimiter rateLimiter;
 
@@ -40,6 +42,11 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return ApiContract.load(vertx).compose(this::start);
+  }
+
+  private Future<?> start(ApiContract contract) {
+    this.contract = contract;
     Authenticator authenticator = new Authenticator(vertx, settings.auth());
     rateLimiter = new RateLimiter(settings.rateLimits());
     vertx.setPeriodic(RateLimiter.evictionPeriodMs(), t -> rateLimiter.evictIdle());
@@ -49,8 +56,11 @@ public final class ApiVerticle extends VerticleBase {
     DeadLetterRoutes deadLetters = new DeadLetterRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
+    this.router = router;
     router.get("/health/live").handler(health::live);
     router.get("/health/ready").handler(health::ready);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "text/plain; charset=utf-8").end(contract.text()));
 
     router.route().handler(ctx -> authenticator.authenticate(ctx.request().getHeader("Authorization"))
         .onSuccess(caller -> {
@@ -98,9 +108,19 @@ public final class ApiVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  /** The route's callers first (401), then the caller's rate (429): CONTRACT §3's precedence. */
+  /** The router as started: the test that holds it against openapi.yaml reads its routes. */
+  public Router router() {
+    return router;
+  }
+
+  /**
+   * The route's callers first (401), then the caller's rate (429), then the request against its
+   * operation in openapi.yaml (400): CONTRACT §3's precedence. A route the file does not describe
+   * stops the start-up.
+   */
   private void route(Router router, HttpMethod method, String path, Set<Kind> callers,
                      Handler<RoutingContext> handler) {
+    Handler<RoutingContext> validated = contract.validating(method, path, handler);
     router.route(method, path).handler(ctx -> {
       Caller caller = ctx.get(CALLER);
       if (!callers.contains(caller.kind())) {
@@ -113,7 +133,7 @@ public final class ApiVerticle extends VerticleBase {
         ApiError.send(ctx, 429, "rate_limited", "too many requests; retry after " + retryAfter + " s");
         return;
       }
-      handler.handle(ctx);
+      validated.handle(ctx);
     });
   }
 
