@@ -43,6 +43,8 @@ public final class JobRunnerVerticle extends VerticleBase {
   private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
   private boolean claiming;
+  /** the claim query in flight, if any: stopping waits for it so that what it claims is handed back too */
+  private Future<Job> claim = Future.succeededFuture();
   private boolean stopping;
   private final Meters.Group meters = new Meters.Group();
 
@@ -114,7 +116,8 @@ public final class JobRunnerVerticle extends VerticleBase {
   private void claimMore() {
     if (!warm || claiming || stopping || held.size() >= capacity()) return;
     claiming = true;
-    jobs.claim().onComplete(ar -> {
+    claim = jobs.claim();
+    claim.onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
         log.warn("claiming jobs failed: {}", ar.cause().toString());
@@ -123,6 +126,7 @@ public final class JobRunnerVerticle extends VerticleBase {
       Job job = ar.result();
       if (job == null) return;
       held.put(job.jobId(), job);
+      if (stopping) return; // claimed while stopping: stop() hands it back with the others
       run.execute(job).onComplete(done -> {
         held.remove(job.jobId());
         claimMore();
@@ -173,9 +177,11 @@ public final class JobRunnerVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     meters.remove();
-    List<Future<Void>> releases = new ArrayList<>();
-    held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
-    return Future.join(releases).eventually(() -> {
+    return claim.otherwiseEmpty().compose(v -> {
+      List<Future<Void>> releases = new ArrayList<>();
+      held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
+      return Future.join(releases);
+    }).eventually(() -> {
       if (source != null) source.close();
       return fetcher == null ? Future.succeededFuture() : fetcher.close();
     });

@@ -61,6 +61,8 @@ public final class ServiceProcess implements AutoCloseable {
     Map<String, String> env = pb.environment();
     config.forEach(e -> env.put(e.getKey(), String.valueOf(e.getValue())));
     env.put("HTTP_PORT", String.valueOf(port));
+    // conf/config.json says json (production); tests read the text lines unless they ask for json
+    if (!config.containsKey("LOG_FORMAT")) env.put("LOG_FORMAT", "text");
     // dynalite takes any key; a test that scans logs for secrets names its own
     if (!config.containsKey("AWS_ACCESS_KEY_ID")) env.put("AWS_ACCESS_KEY_ID", "local");
     if (!config.containsKey("AWS_SECRET_ACCESS_KEY")) env.put("AWS_SECRET_ACCESS_KEY", "local");
@@ -115,6 +117,21 @@ public final class ServiceProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** SIGTERM: the shutdown hook runs (graceful shutdown); see {@link #awaitExit}. */
+  public void terminate() {
+    signal("TERM");
+  }
+
+  /** The exit code once the process has ended within {@code timeoutMs}, or null if it still runs. */
+  public Integer awaitExit(long timeoutMs) {
+    try {
+      return process.waitFor(timeoutMs, TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   /** SIGSTOP: the JVM freezes mid-whatever (a GC pause or a VM migration, seen from outside); its sockets stay open. */
