@@ -182,8 +182,12 @@ public final class JobRunnerVerticle extends VerticleBase {
       held.values().forEach(job -> releases.add(jobs.release(job).otherwiseEmpty()));
       return Future.join(releases);
     }).eventually(() -> {
-      if (source != null) source.close();
-      return fetcher == null ? Future.succeededFuture() : fetcher.close();
+      // closing the SDK client joins its I/O threads (~2 s): never on the event loop
+      Future<Void> sdk = source == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        source.close();
+        return null;
+      }, false);
+      return sdk.eventually(() -> fetcher == null ? Future.succeededFuture() : fetcher.close());
     });
   }
 }
