@@ -17,7 +17,16 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
 
   public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
 
-  public record Pg(String uri, int poolSize, long acquireTimeoutMs, long queryTimeoutMs) {
+  /**
+   * {@code idleInTransactionMs}: how long PostgreSQL lets a transaction wait on a silent client. An
+   * owner frozen mid-transaction (GC pause, SIGSTOP) holds row locks its successor needs; past this
+   * the server ends its session, so the successor is not stuck behind a run that already lost its lease.
+   */
+  public record Pg(String uri, int poolSize, long acquireTimeoutMs, long queryTimeoutMs, long idleInTransactionMs) {
+    public Pg(String uri, int poolSize, long acquireTimeoutMs, long queryTimeoutMs) {
+      this(uri, poolSize, acquireTimeoutMs, queryTimeoutMs, queryTimeoutMs);
+    }
+
     @Override public String toString() { return "Pg[uri=<redacted>, poolSize=" + poolSize + "]"; }
   }
 
@@ -66,8 +75,9 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     RawConfig c = new RawConfig(json);
     Http http = new Http(c.port("HTTP_PORT", 8080), c.positiveInt("HTTP_MAX_HEADER_BYTES", 8192),
         c.positiveInt("HTTP_MAX_BODY_BYTES", 16384));
+    long queryTimeoutMs = c.positiveLong("PG_QUERY_TIMEOUT_MS", 15000);
     Pg pg = new Pg(pgUri(c), c.positiveInt("PG_POOL_SIZE", 16), c.positiveLong("PG_ACQUIRE_TIMEOUT_MS", 5000),
-        c.positiveLong("PG_QUERY_TIMEOUT_MS", 15000));
+        queryTimeoutMs, Math.min(queryTimeoutMs, c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000)));
     Dynamo dynamo = new Dynamo(c.string("DYNAMODB_ENDPOINT", ""), c.string("AWS_REGION", "us-east-1"),
         c.string("DYNAMODB_THREADS_TABLE", "conversations-threads"),
         c.string("DYNAMODB_MESSAGES_TABLE", "conversations-messages"),

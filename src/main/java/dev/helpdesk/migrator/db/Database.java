@@ -36,7 +36,8 @@ public final class Database {
     PgConnectOptions connect = PgConnectOptions.fromUri(pg.uri())
         .setReconnectAttempts(0)
         .setCachePreparedStatements(true)
-        .setPreparedStatementCacheMaxSize(256);
+        .setPreparedStatementCacheMaxSize(256)
+        .addProperty("idle_in_transaction_session_timeout", Long.toString(pg.idleInTransactionMs()));
     return PgBuilder.pool().with(poolOptions).connectingTo(connect).using(vertx).build();
   }
 
