@@ -6,6 +6,7 @@ import dev.helpdesk.migrator.config.Settings;
 import dev.helpdesk.migrator.conversations.ConversationsVerticle;
 import dev.helpdesk.migrator.db.Database;
 import dev.helpdesk.migrator.migration.JobRunnerVerticle;
+import dev.helpdesk.migrator.notify.NotifierVerticle;
 import dev.helpdesk.migrator.ops.Meters;
 import dev.helpdesk.migrator.ops.MetricsVerticle;
 import io.vertx.core.Future;
@@ -58,6 +59,7 @@ public final class Migrator {
         .compose(v -> m.deploy(new ConversationsVerticle(settings.conversations())))
         .compose(v -> m.deploy(new JobRunnerVerticle(settings)))
         .compose(v -> m.deploy(new MetricsVerticle(settings)))
+        .compose(v -> m.deploy(new NotifierVerticle(settings)))
         .compose(v -> m.deploy(m.api))
         .map(v -> m);
   }

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * Key names are the environment variable names of CONTRACT §4.
  */
 public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
-                       Auth auth, RateLimits rateLimits, Migration migration, Ops ops) {
+                       Auth auth, RateLimits rateLimits, Migration migration, Ops ops, Notify notifications) {
 
   public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
 
@@ -65,6 +65,21 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
    * process exits regardless, and how often the database-derived gauges of /metrics are refreshed.
    */
   public record Ops(String logFormat, String logLevel, long shutdownTimeoutMs, long metricsRefreshMs) {}
+
+  /**
+   * Failure notifications to a Slack-compatible webhook; {@code webhookUrl} null = off. The URL is a
+   * credential (Slack's carries its secret in the path), so it never prints. {@code deadLetterWarn} 0
+   * = no dead-letter warnings.
+   */
+  public record Notify(URI webhookUrl, int deadLetterWarn, int maxAttempts, long backoffBaseMs, long backoffMaxMs,
+                       long timeoutMs, long pollMs) {
+    public boolean enabled() { return webhookUrl != null; }
+
+    @Override public String toString() {
+      return "Notify[webhookUrl=" + (enabled() ? "<redacted>" : "off") + ", deadLetterWarn=" + deadLetterWarn
+          + ", maxAttempts=" + maxAttempts + "]";
+    }
+  }
 
   static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
@@ -118,7 +133,11 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     Ops ops = new Ops(oneOf(c, "LOG_FORMAT", "text", Set.of("json", "text")),
         oneOf(c, "LOG_LEVEL", "INFO", LOG_LEVELS, true),
         c.positiveLong("SHUTDOWN_TIMEOUT_MS", 20000), c.positiveLong("METRICS_REFRESH_MS", 5000));
-    return new Settings(http, pg, dynamo, conversations, media, auth, rateLimits, migration, ops);
+    Notify notifications = new Notify(c.string("NOTIFY_WEBHOOK_URL", null) == null ? null : c.httpUrl("NOTIFY_WEBHOOK_URL", null),
+        c.nonNegativeInt("NOTIFY_DEAD_LETTER_WARN", 100), c.positiveInt("NOTIFY_MAX_ATTEMPTS", 5),
+        c.positiveLong("NOTIFY_BACKOFF_BASE_MS", 1000), c.positiveLong("NOTIFY_BACKOFF_MAX_MS", 60000),
+        c.positiveLong("NOTIFY_TIMEOUT_MS", 5000), c.positiveLong("NOTIFY_POLL_MS", 2000));
+    return new Settings(http, pg, dynamo, conversations, media, auth, rateLimits, migration, ops, notifications);
   }
 
   private static String pgUri(RawConfig c) {

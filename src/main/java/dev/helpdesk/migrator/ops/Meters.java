@@ -83,6 +83,12 @@ public final class Meters {
         .tag("outcome", outcome).register(REGISTRY).increment();
   }
 
+  /** A webhook notification attempt ended: {@code sent}, {@code failed} (retried later) or {@code given_up}. */
+  public static void notification(String outcome) {
+    Counter.builder("migrator_notifications").description("failure notification attempts of this instance, by outcome")
+        .tag("outcome", outcome).register(REGISTRY).increment();
+  }
+
   /**
    * Meters registered by one component, removed together when it stops: a restarted component
    * (tests restart the service on one JVM) registers fresh ones instead of reading a dead object.
