@@ -54,6 +54,7 @@ public final class ApiVerticle extends VerticleBase {
     HealthRoutes health = new HealthRoutes(vertx, settings);
     ThreadRoutes threads = new ThreadRoutes(vertx, settings);
     DeadLetterRoutes deadLetters = new DeadLetterRoutes(vertx, settings);
+    DashboardRoutes dashboard = new DashboardRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
     this.router = router;
@@ -61,6 +62,8 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/health/ready").handler(health::ready);
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "text/plain; charset=utf-8").end(contract.text()));
+    // the page's files need no credential (they hold no data); the overview they poll does
+    router.get(DashboardRoutes.MOUNT + "*").handler(dashboard.page());
 
     router.route().handler(ctx -> authenticator.authenticate(ctx.request().getHeader("Authorization"))
         .onSuccess(caller -> {
@@ -84,6 +87,7 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.GET, "/v1/accounts/:accountId/dead-letters", operators, deadLetters::list);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/dead-letters/retry", operators, deadLetters::retry);
     route(router, HttpMethod.GET, "/metrics", operators, this::metrics);
+    route(router, HttpMethod.GET, "/v1/ops/overview", operators, dashboard::overview);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found", "no such route"));
