@@ -143,7 +143,8 @@ class DashboardBrowserTest {
     assertEquals("CLOSED", o.getJsonObject("breakers").getString("conversations"));
     assertEquals("CLOSED", o.getJsonObject("breakers").getString("media"));
     assertEquals("UP", o.getString("dynamodb"));
-    assertEquals(1L, o.getJsonObject("instances").getLong("live"));
+    // the instance stopped before the restart may still count as live for 3 heartbeats
+    assertTrue(o.getJsonObject("instances").getLong("live") >= 1, o.encode());
     assertEquals("instance", o.getJsonObject("throughput").getString("scope"));
 
     // the running account, once its job is claimed: its lease owner is the job row's
