@@ -2,6 +2,7 @@ package dev.helpdesk.migrator;
 
 import dev.helpdesk.migrator.accounts.AccountStoreVerticle;
 import dev.helpdesk.migrator.api.ApiVerticle;
+import dev.helpdesk.migrator.bulk.BulkRunnerVerticle;
 import dev.helpdesk.migrator.config.Settings;
 import dev.helpdesk.migrator.conversations.ConversationsVerticle;
 import dev.helpdesk.migrator.db.Database;
@@ -58,6 +59,7 @@ public final class Migrator {
         .compose(v -> m.deploy(new AccountStoreVerticle(settings)))
         .compose(v -> m.deploy(new ConversationsVerticle(settings.conversations())))
         .compose(v -> m.deploy(new JobRunnerVerticle(settings)))
+        .compose(v -> m.deploy(new BulkRunnerVerticle(settings)))
         .compose(v -> m.deploy(new MetricsVerticle(settings)))
         .compose(v -> m.deploy(new NotifierVerticle(settings)))
         .compose(v -> m.deploy(m.api))

@@ -13,9 +13,9 @@ public final class StartRules {
   private StartRules() {}
 
   public enum Origin {
-    MOBILE(0), CONVERSATIONS(1);
+    MOBILE(0), CONVERSATIONS(1), BULK(2);
 
-    /** Claim priority: a customer watching the app goes first. */
+    /** Claim priority (lower first): a customer watching the app goes first, an operator's bulk run last. */
     public final int priority;
 
     Origin(int priority) {
@@ -25,7 +25,8 @@ public final class StartRules {
 
   /** Statuses from which a start request of this origin is accepted. */
   public static Set<MigrationStatus> acceptedFrom(Origin origin, boolean force) {
-    if (origin == Origin.MOBILE) return EnumSet.of(NOT_STARTED, FAILED);
+    // a bulk run asks Conversations first, as the app does, so an unknown account ends not_needed
+    if (origin == Origin.MOBILE || origin == Origin.BULK) return EnumSet.of(NOT_STARTED, FAILED);
     return force ? EnumSet.of(NOT_STARTED, NOT_NEEDED, COMPLETED, FAILED) : EnumSet.of(NOT_STARTED, NOT_NEEDED, FAILED);
   }
 

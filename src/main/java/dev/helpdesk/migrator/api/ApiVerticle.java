@@ -54,6 +54,8 @@ public final class ApiVerticle extends VerticleBase {
     HealthRoutes health = new HealthRoutes(vertx, settings);
     ThreadRoutes threads = new ThreadRoutes(vertx, settings);
     DeadLetterRoutes deadLetters = new DeadLetterRoutes(vertx, settings);
+    OperatorRoutes operatorControls = new OperatorRoutes(vertx, settings);
+    BulkRoutes bulk = new BulkRoutes(vertx, settings);
     DashboardRoutes dashboard = new DashboardRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
@@ -71,6 +73,8 @@ public final class ApiVerticle extends VerticleBase {
           ctx.next();
         })
         .onFailure(ctx::fail));
+    // a bulk run lists thousands of accounts: its own limit, after the credential check (401 before 413)
+    router.post(BulkRoutes.PATH).handler(BodyHandler.create(false).setBodyLimit(BulkRoutes.MAX_BODY_BYTES));
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.http().maxBodyBytes()));
 
     Set<Kind> mobile = EnumSet.of(Kind.MOBILE);
@@ -86,6 +90,13 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.GET, "/v1/attachments/:attachmentId", mobile, threads::attachment);
     route(router, HttpMethod.GET, "/v1/accounts/:accountId/dead-letters", operators, deadLetters::list);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/dead-letters/retry", operators, deadLetters::retry);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/migration/pause", operators, operatorControls::pause);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/migration/resume", operators, operatorControls::resume);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/migration/cancel", operators, operatorControls::cancel);
+    route(router, HttpMethod.POST, "/v1/accounts/:accountId/purge", operators, operatorControls::purge);
+    route(router, HttpMethod.POST, BulkRoutes.PATH, operators, bulk::create);
+    route(router, HttpMethod.GET, BulkRoutes.PATH + "/:bulkId", operators, bulk::get);
+    route(router, HttpMethod.POST, BulkRoutes.PATH + "/:bulkId/cancel", operators, bulk::cancel);
     route(router, HttpMethod.GET, "/metrics", operators, this::metrics);
     route(router, HttpMethod.GET, "/v1/ops/overview", operators, dashboard::overview);
 
