@@ -35,6 +35,7 @@ public final class ApiVerticle extends VerticleBase {
   private Router router;
   private HttpServer server;
   private RateLimiter rateLimiter;
+  private EventRoutes events;
 
   public ApiVerticle(Settings settings) {
     this.settings = settings;
@@ -57,6 +58,7 @@ public final class ApiVerticle extends VerticleBase {
     OperatorRoutes operatorControls = new OperatorRoutes(vertx, settings);
     BulkRoutes bulk = new BulkRoutes(vertx, settings);
     DashboardRoutes dashboard = new DashboardRoutes(vertx, settings);
+    events = new EventRoutes(vertx, settings);
 
     Router router = Router.router(vertx);
     this.router = router;
@@ -82,6 +84,7 @@ public final class ApiVerticle extends VerticleBase {
     route(router, HttpMethod.POST, "/v1/accounts", EnumSet.of(Kind.CONVERSATIONS, Kind.OPERATOR), accounts::create);
     route(router, HttpMethod.GET, "/v1/accounts", mobile, accounts::list);
     route(router, HttpMethod.GET, "/v1/accounts/:accountId", EnumSet.allOf(Kind.class), accounts::get);
+    route(router, HttpMethod.GET, "/v1/accounts/:accountId/migration/events", EnumSet.allOf(Kind.class), events::events);
     route(router, HttpMethod.POST, "/v1/accounts/:accountId/start-migration", mobile, accounts::startFromApp);
     route(router, HttpMethod.POST, "/v1/migrate", conversations, accounts::startFromConversations);
     Set<Kind> operators = EnumSet.of(Kind.OPERATOR);
@@ -191,6 +194,8 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    // the event streams end first: their clients reconnect elsewhere instead of waiting on a closing server
+    Future<Void> streams = events == null ? Future.succeededFuture() : events.close().recover(t -> Future.succeededFuture());
+    return streams.compose(v -> server == null ? Future.succeededFuture() : server.close());
   }
 }

@@ -15,7 +15,14 @@ import java.util.stream.Collectors;
 public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
                        Auth auth, RateLimits rateLimits, Migration migration, Ops ops, Notify notifications) {
 
-  public record Http(int port, int maxHeaderBytes, int maxBodyBytes) {}
+  public record Http(int port, int maxHeaderBytes, int maxBodyBytes, Sse sse) {}
+
+  /**
+   * The progress stream: a comment line every {@code heartbeatMs} (proxies drop silent connections),
+   * at most {@code maxStreams} open per instance, and every {@code resyncMs} one query re-reads the
+   * versions of the watched accounts in case a notification was lost (listener reconnecting).
+   */
+  public record Sse(long heartbeatMs, int maxStreams, long resyncMs) {}
 
   /**
    * {@code idleInTransactionMs}: how long PostgreSQL lets a transaction wait on a silent client. An
@@ -89,7 +96,8 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
   public static Settings from(JsonObject json) {
     RawConfig c = new RawConfig(json);
     Http http = new Http(c.port("HTTP_PORT", 8080), c.positiveInt("HTTP_MAX_HEADER_BYTES", 8192),
-        c.positiveInt("HTTP_MAX_BODY_BYTES", 16384));
+        c.positiveInt("HTTP_MAX_BODY_BYTES", 16384), new Sse(c.positiveLong("SSE_HEARTBEAT_MS", 15000),
+        c.positiveInt("SSE_MAX_STREAMS", 1000), c.positiveLong("SSE_RESYNC_MS", 5000)));
     long queryTimeoutMs = c.positiveLong("PG_QUERY_TIMEOUT_MS", 15000);
     Pg pg = new Pg(pgUri(c), c.positiveInt("PG_POOL_SIZE", 16), c.positiveLong("PG_ACQUIRE_TIMEOUT_MS", 5000),
         queryTimeoutMs, Math.min(queryTimeoutMs, c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000)));
