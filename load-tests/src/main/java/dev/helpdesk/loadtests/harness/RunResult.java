@@ -35,6 +35,30 @@ final class RunResult {
   String note = "";
   /** what the warm-up accounts reached before the measured window, null without warm-up */
   String warmup;
+  /** bytes of the copied attachment files (walked in ATTACHMENTS_DIR before it is deleted); -1 when not known */
+  long attachmentBytes = -1;
+  /** media requests that reached the simulator during the run (retries included) */
+  long mediaRequests;
+  /**
+   * The downloads' window: from the first media request of the run to the last one plus one media latency (the
+   * simulator's request counter sampled every 20 ms); 0 when no media request came.
+   */
+  double mediaWindowSec;
+
+  /** Attachments copied per second of the whole run window (messages phases included). */
+  double attachmentsPerSec() {
+    return windowSec > 0 && attachments > 0 ? attachments / windowSec : Double.NaN;
+  }
+
+  /** Attachments copied per second while downloads were going on (the rate the media bounds are compared with). */
+  double attachmentsPerMediaSec() {
+    return mediaWindowSec > 0 && attachments > 0 ? attachments / mediaWindowSec : Double.NaN;
+  }
+
+  /** MB (10^6 bytes) of attachments written per second of the downloads' window. */
+  double attachmentMbPerMediaSec() {
+    return mediaWindowSec > 0 && attachmentBytes > 0 ? attachmentBytes / 1e6 / mediaWindowSec : Double.NaN;
+  }
 
   double messagesPerSec() {
     return windowSec > 0 ? messages / windowSec : Double.NaN;

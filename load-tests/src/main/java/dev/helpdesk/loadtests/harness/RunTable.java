@@ -17,20 +17,20 @@ final class RunTable {
   /** One row per run, and with {@code medianRow} a last row of the medians over them. */
   static String of(List<RunResult> runs, boolean medianRow) {
     StringBuilder md = new StringBuilder();
-    md.append("| run | msgs | window s | msg/s | items/s | to channels_only p50/p95/p99 ms | to recent p50/p95/p99 ms | to completed p50/p95/p99 ms "
+    md.append("| run | msgs | window s | msg/s | items/s | att/s | to channels_only p50/p95/p99 ms | to recent p50/p95/p99 ms | to completed p50/p95/p99 ms "
         + "| status API p50/p95/p99 ms | CPU s | CPU ms/msg | peak heap MB | RSS MB | DDB req/msg | DDB items/msg |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (RunResult r : runs) {
-      md.append(String.format(Locale.ROOT, "| %s #%d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
-          r.label, r.repeat, r.messages, f(r.windowSec), f(r.messagesPerSec()), f(r.itemsPerSec()),
+      md.append(String.format(Locale.ROOT, "| %s #%d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+          r.label, r.repeat, r.messages, f(r.windowSec), f(r.messagesPerSec()), f(r.itemsPerSec()), f(r.attachmentsPerSec()),
           p3(r, r.toChannelsMs, 1), p3(r, r.toRecentMs, 1), p3(r, r.toCompletedMs, 1), p3(r, r.statusLatencyUs, 1000),
           f(r.cpuSec), f(r.cpuMsPerMessage()), f(r.peakHeapMb), f(r.rssHwmMb), f(r.dynamoRequestsPerMessage()),
           f(r.dynamoItemsPerMessage())));
     }
     if (medianRow) {
-      md.append(String.format(Locale.ROOT, "| **median** | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+      md.append(String.format(Locale.ROOT, "| **median** | %s | %s | **%s** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
           f(median(runs, r -> r.messages)), f(median(runs, r -> r.windowSec)), f(median(runs, RunResult::messagesPerSec)),
-          f(median(runs, RunResult::itemsPerSec)), med3(runs, r -> r.toChannelsMs, 1), med3(runs, r -> r.toRecentMs, 1),
+          f(median(runs, RunResult::itemsPerSec)), f(median(runs, RunResult::attachmentsPerSec)), med3(runs, r -> r.toChannelsMs, 1), med3(runs, r -> r.toRecentMs, 1),
           med3(runs, r -> r.toCompletedMs, 1), med3(runs, r -> r.statusLatencyUs, 1000), f(median(runs, r -> r.cpuSec)),
           f(median(runs, RunResult::cpuMsPerMessage)), f(median(runs, r -> r.peakHeapMb)), f(median(runs, r -> r.rssHwmMb)),
           f(median(runs, RunResult::dynamoRequestsPerMessage)), f(median(runs, RunResult::dynamoItemsPerMessage))));

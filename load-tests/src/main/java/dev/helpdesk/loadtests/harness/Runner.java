@@ -89,8 +89,16 @@ final class Runner {
       }
       JsonObject before = svc.resetPeaks();
       long procBefore = svc.procCpuNanos();
-      Driver.Outcome out = driver.run(accountIds, o.lng("stagger-ms", 250), o.lng("poll-ms", 200),
-          o.lng("stall-sec", 15) * 1000, o.lng("run-timeout-sec", 600) * 1000);
+      MediaWatch media = new MediaWatch(stack);
+      Driver.Outcome out;
+      try {
+        out = driver.run(accountIds, o.lng("stagger-ms", 250), o.lng("poll-ms", 200),
+            o.lng("stall-sec", 15) * 1000, o.lng("run-timeout-sec", 600) * 1000);
+      } finally {
+        media.stop();
+      }
+      r.mediaRequests = media.requests();
+      r.mediaWindowSec = media.windowSec(stack.sim.faults().mediaLatencyMs());
       JsonObject after = svc.probe();
       long procAfter = svc.procCpuNanos();
       r.cpuSec = (after.getLong("cpuNanos") - before.getLong("cpuNanos")) / 1e9;
@@ -102,9 +110,12 @@ final class Runner {
       r.dynamoItems = after.getLong("dynamoItems") - before.getLong("dynamoItems");
       fill(r, out);
     }
+    r.attachmentBytes = blobBytes(attachments);
     if (!o.flag("keep-attachments")) deleteTree(attachments);
-    Stack.log(String.format("run %s #%d: %s; %d messages, %.1f msg/s over %.1f s; status p99 %.1f ms; cpu %.1f s",
-        label, repeat, r.finalStatuses, r.messages, r.messagesPerSec(), r.windowSec, r.statusMs(99), r.cpuSec));
+    Stack.log(String.format("run %s #%d: %s; %d messages, %.1f msg/s over %.1f s; %d attachments (%.1f MB), %.1f/s over "
+            + "%.1f s of downloads; status p99 %.1f ms; cpu %.1f s",
+        label, repeat, r.finalStatuses, r.messages, r.messagesPerSec(), r.windowSec, r.attachments, r.attachmentBytes / 1e6,
+        r.attachmentsPerMediaSec(), r.mediaWindowSec, r.statusMs(99), r.cpuSec));
     return r;
   }
 
@@ -134,6 +145,71 @@ final class Runner {
     r.allCompleted = all;
     r.windowSec = end > out.firstStartNs() ? (end - out.firstStartNs()) / 1e9 : 0;
     r.note = String.join("; ", notes.stream().limit(5).toList());
+  }
+
+  /**
+   * Watches the simulator's media request counter every 20 ms on a harness thread: the first and the last time it
+   * moved are the downloads' window (±20 ms each end), whatever the accounts' phases were doing meanwhile.
+   */
+  private static final class MediaWatch {
+    private final Stack stack;
+    private final long start;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+    private volatile long last;
+    private volatile long firstNs;
+    private volatile long lastNs;
+
+    MediaWatch(Stack stack) {
+      this.stack = stack;
+      this.start = stack.sim.stats().requests(dev.helpdesk.loadtests.sim.Stats.MEDIA);
+      this.last = start;
+      this.timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "media-watch");
+        t.setDaemon(true);
+        return t;
+      });
+      timer.scheduleAtFixedRate(this::sample, 20, 20, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void sample() {
+      long n = stack.sim.stats().requests(dev.helpdesk.loadtests.sim.Stats.MEDIA);
+      if (n != last) {
+        long now = System.nanoTime();
+        if (last == start) firstNs = now;
+        lastNs = now;
+        last = n;
+      }
+    }
+
+    void stop() {
+      timer.shutdownNow();
+      sample();
+    }
+
+    long requests() {
+      return last - start;
+    }
+
+    /** First to last media request, plus one latency (the last request's answer); 0 without requests. */
+    double windowSec(long latencyMs) {
+      return firstNs == 0 ? 0 : (lastNs - firstNs) / 1e9 + latencyMs / 1000.0;
+    }
+  }
+
+  /** Bytes of the published blobs (content-addressed files outside tmp/); -1 when the directory cannot be read. */
+  private static long blobBytes(Path dir) {
+    Path tmp = dir.resolve("tmp");
+    try (var walk = Files.walk(dir)) {
+      return walk.filter(p -> !p.startsWith(tmp) && Files.isRegularFile(p)).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (java.io.IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return -1;
+    }
   }
 
   /** The copied attachments are the service's output, not the report's: hundreds of MB per quick run. */

@@ -74,6 +74,8 @@ final class Stack implements AutoCloseable {
     ConversationsSimulator sim = ConversationsSimulator.start(vertx, new SimulatorOptions()
         .port(o.integer("sim-port", 0)).dynamo(dynamo).tables(SourceTables.defaults())
         .conversationsToken(CONVERSATIONS_TOKEN).mediaToken(MEDIA_TOKEN)).await();
+    // --media-latency-ms: every media answer waits this long, for the whole invocation (runs and media ceilings alike)
+    sim.faults().mediaLatencyMs(o.lng("media-latency-ms", 0));
     Stack s = new Stack(vertx, dynalite, endpoint, dynamo, pg, pgUri, sim);
     s.tables.create(dynamo).join();
     return s;

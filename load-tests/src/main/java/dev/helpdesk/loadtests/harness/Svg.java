@@ -23,8 +23,12 @@ final class Svg {
     }
   }
 
-  /** A horizontal reference line across the plot. */
-  record Ref(String name, double y) {}
+  /** A horizontal reference line across the plot (dashed, grey unless a colour is given). */
+  record Ref(String name, double y, String color) {
+    Ref(String name, double y) {
+      this(name, y, "#555");
+    }
+  }
 
   static String line(String title, String xLabel, String yLabel, List<Series> series, List<Ref> refs, boolean logX,
                      List<String> xTickLabels) {
@@ -69,8 +73,8 @@ final class Svg {
     for (Ref r : refs) {
       if (Double.isNaN(r.y()) || Double.isInfinite(r.y())) continue;
       double py = py(r.y(), fymax);
-      sb.append(String.format(Locale.ROOT, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#555' stroke-dasharray='6 4'/>%n", L, py, W - R, py));
-      legendEntry(sb, legend++, "#555", r.name(), true);
+      sb.append(String.format(Locale.ROOT, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='%s' stroke-dasharray='6 4'/>%n", L, py, W - R, py, r.color()));
+      legendEntry(sb, legend++, r.color(), r.name(), true);
     }
     for (int si = 0; si < series.size(); si++) {
       Series s = series.get(si);
