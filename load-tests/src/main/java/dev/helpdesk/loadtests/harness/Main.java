@@ -36,6 +36,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
  * latency   a run preset: 20 TYPICAL accounts started at once, 3 runs: the workload of the channels_only,
  *           recent_messages_only and status API targets
  * fleet     a run preset: 500 FLEET accounts (--accounts N) arriving every 20 ms, 3 runs, ceilings over all of them
+ * attachments  a sweep preset: copying attachments dominates (4 TYPICAL accounts at scale 0.1, every message with
+ *           attachments, media latency 50 ms); MEDIA_CONCURRENCY 4, 16 (baseline, 3 runs), 64, 256 against the
+ *           bounds concurrency/latency, M (a raw client on the media URLs) and D (the disk, written the service's way)
  * </pre>
  *
  * <p>A preset only fills options not given on the command line: {@code latency --scale 0.1 --repeats 1} is its smoke
@@ -45,6 +48,9 @@ public final class Main {
   /** The knobs a sweep is meant for; any other key of conf/config.json is accepted too. */
   static final List<String> KNOBS = List.of("MIGRATION_ACCOUNTS_PARALLEL", "DYNAMODB_MAX_IN_FLIGHT",
       "MIGRATION_THREAD_CONCURRENCY", "MIGRATION_BATCH_SIZE", "PG_POOL_SIZE");
+
+  /** The service's downloads in flight (Settings.Media.concurrency), swept by the attachments preset. */
+  static final String MEDIA_KNOB = "MEDIA_CONCURRENCY";
 
   private Main() {}
 
@@ -104,6 +110,18 @@ public final class Main {
         o.defaults(Map.of("ceiling-accounts", o.str("accounts", "500")));
         return session(o, true, !o.all("sweep").isEmpty());
       }
+      case "attachments" -> {
+        // attachments on their own: every message of a few TYPICAL accounts at a tenth of their size carries 1-2
+        // attachments (log-uniform 100 B - 1 MiB, mean about 113 KB), the media route answers after 50 ms, and
+        // MEDIA_CONCURRENCY (downloads in flight) is swept; M, D and concurrency/latency are the bounds, not R/S/C
+        o.defaults(Map.ofEntries(Map.entry("name", scaledName("attachments", o, 0.1, 4)), Map.entry("profile", "TYPICAL"),
+            Map.entry("scale", "0.1"), Map.entry("accounts", "4"), Map.entry("seed", "17"), Map.entry("attachment-ratio", "1.0"),
+            Map.entry("media-latency-ms", "50"), Map.entry("stagger-ms", "0"), Map.entry("repeats", "3"),
+            Map.entry("sweep-repeats", "1"), Map.entry("stall-sec", "20"), Map.entry("run-timeout-sec", "300"),
+            Map.entry("media-ceilings", "true"), Map.entry("budget-sec", "600")));
+        o.defaultsMulti("sweep", List.of("MEDIA_CONCURRENCY=4,64,256"));
+        return session(o, false, true);
+      }
       case "ceilings" -> {
         return session(o.defaults(Map.of("name", "ceilings", "repeats", "0")), true, false);
       }
@@ -125,7 +143,11 @@ public final class Main {
    * never mistaken for the real one.
    */
   private static String scaledName(String preset, Options o, int presetAccounts) {
-    String name = o.dbl("scale", 1.0) == 1.0 ? preset : preset + "-scale" + o.str("scale", "1");
+    return scaledName(preset, o, 1.0, presetAccounts);
+  }
+
+  private static String scaledName(String preset, Options o, double presetScale, int presetAccounts) {
+    String name = o.dbl("scale", presetScale) == presetScale ? preset : preset + "-scale" + o.str("scale", "1");
     int accounts = o.integer("accounts", presetAccounts);
     return accounts == presetAccounts ? name : name + "-" + accounts + "accounts";
   }
@@ -170,6 +192,7 @@ public final class Main {
     s.accountIds = Stack.accountIds(s.profile, s.seed, o.integer("accounts", 4));
     s.staggerMs = o.lng("stagger-ms", 250);
     s.jvmOpts = o.str("service-jvm-opts", "-Xmx1g");
+    s.mediaLatencyMs = o.lng("media-latency-ms", 0);
     Map<String, String> defaults = configDefaults(root);
     for (String set : o.all("set")) {
       String[] kv = set.split("=", 2);
@@ -216,6 +239,21 @@ public final class Main {
             ints(o.str("write-concurrency", "1,4,8")), o.integer("ceiling-batch", 500),
             o.integer("ceiling-keep-messages", 50_000), o.lng("ceiling-min-rows", 50_000));
         Stack.log(String.format("R = %.0f items/s, S = %.0f rows/s, C = %.0f items/s", s.ceilings.r(), s.ceilings.s(), s.ceilings.c()));
+      }
+      if (o.flag("media-ceilings")) {
+        List<Integer> mediaC = new ArrayList<>();
+        if (o.str("media-ceiling-concurrency", null) != null) {
+          mediaC.addAll(ints(o.str("media-ceiling-concurrency", "")));
+        } else {
+          // the raw client at every MEDIA_CONCURRENCY the runs use, and at 256 at least
+          mediaC.add(256);
+          mediaC.add(Integer.parseInt(s.baselineKnobs.getOrDefault(MEDIA_KNOB, defaults.getOrDefault(MEDIA_KNOB, "16"))));
+          s.sweep.getOrDefault(MEDIA_KNOB, List.of()).forEach(v -> mediaC.add(Integer.parseInt(v)));
+        }
+        List<Integer> sorted = mediaC.stream().distinct().sorted().toList();
+        s.media = new MediaCeilings(vertx, stack, work).measure(s.accountIds, sorted,
+            ints(o.str("disk-ceiling-threads", "4,16,64")), o.lng("media-ceiling-sec", 5) * 1000);
+        Stack.log(String.format("M = %.0f attachments/s, D = %.0f files/s", s.media.m(), s.media.d()));
       }
       Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
       int repeats = o.integer("repeats", 3);
@@ -314,6 +352,7 @@ public final class Main {
           whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1), 3 runs, report
           latency [--scale 0.1]      20 TYPICAL accounts started at once, 3 runs, report (the latency and status API targets)
           fleet [--accounts 500]     FLEET accounts arriving every 20 ms, 3 runs, ceilings over all accounts, report
+          attachments [--scale 0.05] attachments only, media latency 50 ms: MEDIA_CONCURRENCY 4,16,64,256 vs M, D, c/latency
           run   [--set K=V ...]      seed, ceilings, --repeats runs at one setting, report
           sweep [--sweep K=v1,v2 ...] as run, then one knob at a time around the baseline (default: all five knobs), report
           ceilings                   seed, then R, S and C only, report
@@ -323,6 +362,9 @@ public final class Main {
           --budget-sec S (skip sweep points that would end past S seconds; quick: 165)
           --dynamo-endpoint URL [--no-seed --sim-port 8090]  --pg-uri postgresql://...  --service-jvm-opts "-Xmx1g"
           --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N  --keep-attachments
+          --media-latency-ms N (every media answer waits N ms, whole invocation; attachments: 50)
+          --attachment-ratio F  --max-attachment-bytes N  --media-ceilings [--media-ceiling-concurrency 16,256
+            --disk-ceiling-threads 4,16,64 --media-ceiling-sec 5] (M and D; on in the attachments preset)
           --warmup-accounts N (small accounts migrated before each measured window: a warm JVM instead of a cold one)
           --set K=V  --sweep K=v1,v2  (K: any key of conf/config.json; meant for MIGRATION_ACCOUNTS_PARALLEL,
             DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_BATCH_SIZE, PG_POOL_SIZE)

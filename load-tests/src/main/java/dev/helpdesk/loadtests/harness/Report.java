@@ -47,6 +47,10 @@ final class Report {
     String jvmOpts;
     int warmupAccounts;
     List<String> notes = new ArrayList<>();
+    /** --media-latency-ms: the simulator's media answers waited this long throughout the invocation */
+    long mediaLatencyMs;
+    /** M, D and the latency bound, when measured (the attachments preset) */
+    MediaCeilings.Result media;
   }
 
   /** The folder written, and what could not be written in it (a chart or the full summary), with the reason. */
@@ -83,7 +87,11 @@ final class Report {
       chart(charts, failures, dir, "heap-over-time.svg", () -> heapChart(base));
     }
     for (String knob : s.sweep.keySet()) {
-      chart(charts, failures, dir, "throughput-vs-" + knob + ".svg", () -> sweepChart(res, knob));
+      if (s.media != null && knob.equals(Main.MEDIA_KNOB)) {
+        chart(charts, failures, dir, "attachments-vs-" + knob + ".svg", () -> attachmentsChart(res));
+      } else {
+        chart(charts, failures, dir, "throughput-vs-" + knob + ".svg", () -> sweepChart(res, knob));
+      }
     }
     String md;
     try {
@@ -173,6 +181,44 @@ final class Report {
     List<Svg.Ref> refs = moved && s.ceilings != null ? List.of(new Svg.Ref("C ≈ " + Svg.num(cMessages) + " msg/s", cMessages)) : List.of();
     String yLabel = moved ? "end-to-end messages/s (median, min-max)" : "time to channels_only p50 (ms; no messages moved)";
     return Svg.line(title, knob, yLabel, List.of(new Svg.Series(moved ? "messages/s" : "p50 ms", x, y, lo, hi)), refs, true, values);
+  }
+
+  /**
+   * Attachments/s (downloads' window, median with min–max) per MEDIA_CONCURRENCY, the bare client at the same c, and
+   * the bounds: c / latency as a line (left out where it is far above everything else, so the rest stays readable),
+   * M and D as horizontal references.
+   */
+  private static String attachmentsChart(Results res) {
+    Session s = res.session;
+    MediaCeilings.Result m = s.media;
+    List<String> values = res.sweepValues(Main.MEDIA_KNOB);
+    double[] x = values.stream().mapToDouble(Double::parseDouble).toArray();
+    double[] y = new double[x.length], lo = new double[x.length], hi = new double[x.length];
+    double[] raw = new double[x.length], lat = new double[x.length];
+    double top = Math.max(Double.isNaN(m.m()) ? 0 : m.m(), Double.isNaN(m.d()) ? 0 : m.d());
+    for (int i = 0; i < x.length; i++) {
+      List<RunResult> g = res.group(Main.MEDIA_KNOB, values.get(i));
+      y[i] = median(g, RunResult::attachmentsPerMediaSec);
+      lo[i] = min(g, RunResult::attachmentsPerMediaSec);
+      hi[i] = max(g, RunResult::attachmentsPerMediaSec);
+      raw[i] = m.mediaAt((int) x[i]);
+      if (!Double.isNaN(hi[i])) top = Math.max(top, hi[i]);
+      if (!Double.isNaN(raw[i])) top = Math.max(top, raw[i]);
+    }
+    boolean clipped = false;
+    for (int i = 0; i < x.length; i++) {
+      double b = m.latencyBound((int) x[i]);
+      lat[i] = Double.isInfinite(b) || b > 1.5 * top ? Double.NaN : b;
+      clipped |= !Double.isNaN(b) && Double.isNaN(lat[i]) && !Double.isInfinite(b);
+    }
+    List<Svg.Series> series = new ArrayList<>();
+    series.add(new Svg.Series("service (median, min-max)", x, y, lo, hi));
+    series.add(new Svg.Series("bare client at c", x, raw));
+    if (m.latencyMs() > 0) series.add(new Svg.Series("c / " + m.latencyMs() + " ms" + (clipped ? " (cut off above)" : ""), x, lat));
+    List<Svg.Ref> refs = List.of(new Svg.Ref("M = " + Svg.num(m.m()) + "/s (media)", m.m(), "#9467bd"),
+        new Svg.Ref("D = " + Svg.num(m.d()) + "/s (disk)", m.d(), "#8c564b"));
+    return Svg.line("Attachments/s vs " + Main.MEDIA_KNOB + " (media latency " + m.latencyMs() + " ms)", Main.MEDIA_KNOB,
+        "attachments/s over the downloads' window", series, refs, true, values);
   }
 
   private static void addPct(List<Svg.Bar> bars, String group, List<RunResult> runs, Function<RunResult, Histogram> h, double div) {

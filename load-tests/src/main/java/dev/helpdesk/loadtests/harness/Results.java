@@ -20,6 +20,8 @@ final class Results {
   final boolean anyMessages;
   /** messages / (messages + threads) of the seeded data, to turn C (items/s) into messages/s */
   final double msgShare;
+  /** an attachments session (M and D measured): settings are ranked by attachments/s over the downloads' window */
+  final boolean attachmentsFocus;
 
   Results(Report.Session s) {
     this.session = s;
@@ -27,10 +29,12 @@ final class Results {
     this.base = byLabel.getOrDefault(Report.BASELINE, List.of());
     this.anyMessages = s.runs.stream().anyMatch(r -> r.messages > 0);
     this.msgShare = messageShare(s);
+    this.attachmentsFocus = s.media != null && s.runs.stream().anyMatch(r -> r.attachments > 0);
   }
 
-  /** What a sweep ranks by: end-to-end messages/s, or time to channels_only p50 when nothing moved. */
+  /** What a sweep ranks by: attachments/s (attachments session), end-to-end messages/s, or time to channels_only p50 when nothing moved. */
   ToDoubleFunction<RunResult> sweepFigure() {
+    if (attachmentsFocus) return RunResult::attachmentsPerMediaSec;
     return anyMessages ? RunResult::messagesPerSec : r -> r.pct(r.toChannelsMs, 50);
   }
 
@@ -67,7 +71,8 @@ final class Results {
       double bestScore = Double.NaN;
       for (String v : sweepValues(knob)) {
         List<RunResult> g = group(knob, v);
-        double score = anyMessages ? Histograms.median(g, RunResult::messagesPerSec) : -Histograms.median(g, r -> r.pct(r.toChannelsMs, 50));
+        double score = attachmentsFocus ? Histograms.median(g, RunResult::attachmentsPerMediaSec)
+            : anyMessages ? Histograms.median(g, RunResult::messagesPerSec) : -Histograms.median(g, r -> r.pct(r.toChannelsMs, 50));
         if (!Double.isNaN(score) && (Double.isNaN(bestScore) || score > bestScore)) {
           bestScore = score;
           bestValue = v;

@@ -1,0 +1,274 @@
+package dev.helpdesk.loadtests.harness;
+
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.codec.BodyCodec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
+import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
+
+/**
+ * The two ceilings of copying attachments, measured on the attachments just seeded (their URLs and sizes, read back
+ * from the source's messages table), beside the latency bound {@code concurrency / media latency}:
+ * <ul>
+ *   <li>M, the media service: a raw loop of concurrent GETs on the same URLs with the same token (Vert.x WebClient in
+ *   the harness JVM, body discarded, c requests in flight) for a few seconds; attachments/s and MB/s. Measured at each
+ *   concurrency swept, so the service at c can be set beside a bare client at c; M is the best of them.</li>
+ *   <li>D, the disk: files of the same sizes written the way the service's {@code BlobWriter} / {@code BlobStore}
+ *   write them (a new {@code .part} file under {@code tmp/<owner>/}, 64 KB writes, {@code force(false)} as
+ *   {@code AsyncFile.flush()} does, close, then {@code ab/cd/<name>} created and the file moved there atomically),
+ *   by t threads at once, into a scratch directory under target/; files/s and MB/s. No SHA-256: D is the disk's.
+ *   The best t wins.</li>
+ * </ul>
+ */
+final class MediaCeilings {
+  record Attachment(String url, long size) {}
+
+  /** @param errors requests that did not answer 200 (M) or files that failed (D) */
+  record Trial(int concurrency, long files, long bytes, double seconds, long errors) {
+    double filesPerSec() {
+      return seconds <= 0 ? Double.NaN : files / seconds;
+    }
+
+    double mbPerSec() {
+      return seconds <= 0 ? Double.NaN : bytes / 1e6 / seconds;
+    }
+  }
+
+  record Result(long latencyMs, int sampleFiles, long sampleBytes, List<Trial> media, List<Trial> disk) {
+    Trial bestMedia() {
+      return media.stream().max(Comparator.comparingDouble(Trial::filesPerSec)).orElse(null);
+    }
+
+    Trial bestDisk() {
+      return disk.stream().max(Comparator.comparingDouble(Trial::filesPerSec)).orElse(null);
+    }
+
+    /** M in attachments/s of this size mix. */
+    double m() {
+      return bestMedia() == null ? Double.NaN : bestMedia().filesPerSec();
+    }
+
+    /** D in files/s of this size mix. */
+    double d() {
+      return bestDisk() == null ? Double.NaN : bestDisk().filesPerSec();
+    }
+
+    /** The raw client's rate at exactly this concurrency, NaN when not measured there. */
+    double mediaAt(int concurrency) {
+      return media.stream().filter(t -> t.concurrency() == concurrency).mapToDouble(Trial::filesPerSec).findFirst().orElse(Double.NaN);
+    }
+
+    /** concurrency / latency: no client with c requests in flight can finish more per second. Infinite at 0 ms. */
+    double latencyBound(int concurrency) {
+      return latencyMs <= 0 ? Double.POSITIVE_INFINITY : concurrency * 1000.0 / latencyMs;
+    }
+
+    double meanBytes() {
+      return sampleFiles == 0 ? Double.NaN : sampleBytes / (double) sampleFiles;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Stack stack;
+  private final Path scratchRoot;
+
+  MediaCeilings(Vertx vertx, Stack stack, Path scratchRoot) {
+    this.vertx = vertx;
+    this.stack = stack;
+    this.scratchRoot = scratchRoot;
+  }
+
+  Result measure(List<String> accountIds, List<Integer> mediaConcurrency, List<Integer> diskThreads, long trialMs) throws Exception {
+    List<Attachment> all = attachments(Set.copyOf(accountIds));
+    if (all.isEmpty()) throw new IllegalStateException("no attachments seeded for " + accountIds + ": nothing to measure M and D on");
+    // one fixed order for every trial, not the seeding order (which groups sizes by thread)
+    Collections.shuffle(all, new Random(42));
+    long bytes = all.stream().mapToLong(Attachment::size).sum();
+    Stack.log(String.format("media ceilings on %,d attachments (%.1f MB, mean %.0f KB), media latency %d ms ...", all.size(),
+        bytes / 1e6, bytes / 1e3 / all.size(), stack.sim.faults().mediaLatencyMs()));
+    // untimed warm-up of the client and the media route (JIT, connections), so the first trial is not the cold one
+    mediaTrial(all, 16, Math.min(trialMs, 2000));
+    List<Trial> media = new ArrayList<>();
+    for (int c : mediaConcurrency) {
+      Trial t = mediaTrial(all, c, trialMs);
+      media.add(t);
+      Stack.log(String.format("M at c=%d: %.0f attachments/s, %.1f MB/s (%,d in %.2f s, %d errors)", c, t.filesPerSec(), t.mbPerSec(),
+          t.files(), t.seconds(), t.errors()));
+    }
+    List<Trial> disk = new ArrayList<>();
+    for (int threads : diskThreads) {
+      Trial t = diskTrial(all, threads, trialMs);
+      disk.add(t);
+      Stack.log(String.format("D at t=%d: %.0f files/s, %.1f MB/s (%,d in %.2f s, %d errors)", threads, t.filesPerSec(), t.mbPerSec(),
+          t.files(), t.seconds(), t.errors()));
+    }
+    return new Result(stack.sim.faults().mediaLatencyMs(), all.size(), bytes, media, disk);
+  }
+
+  /** Every attachment URL of the accounts that points at the simulator's media route, with its declared size. */
+  private List<Attachment> attachments(Set<String> accountIds) {
+    String prefix = stack.sim.mediaBaseUrl() + "/media/";
+    List<Attachment> out = new ArrayList<>();
+    Map<String, AttributeValue> startKey = null;
+    do {
+      ScanRequest.Builder req = ScanRequest.builder().tableName(stack.tables.messagesTable())
+          .projectionExpression("accountId, attachments");
+      if (startKey != null) req.exclusiveStartKey(startKey);
+      ScanResponse page = stack.dynamo.scan(req.build()).join();
+      for (Map<String, AttributeValue> item : page.items()) {
+        AttributeValue account = item.get("accountId");
+        AttributeValue list = item.get("attachments");
+        if (account == null || !accountIds.contains(account.s()) || list == null || !list.hasL()) continue;
+        for (AttributeValue a : list.l()) {
+          if (!a.hasM()) continue;
+          AttributeValue url = a.m().get("url");
+          AttributeValue size = a.m().get("size");
+          if (url == null || url.s() == null || !url.s().startsWith(prefix) || size == null || size.n() == null) continue;
+          String id = url.s().substring(prefix.length());
+          if (id.contains("-gone404-") || id.contains("-gone410-") || id.contains("-err500-")) continue;
+          out.add(new Attachment(url.s(), Long.parseLong(size.n())));
+        }
+      }
+      startKey = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+    } while (startKey != null);
+    return out;
+  }
+
+  /** c loops, each GETting the next URL as soon as its previous answer's body has been read and dropped. */
+  private Trial mediaTrial(List<Attachment> all, int c, long trialMs) {
+    WebClient client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setMaxRedirects(0).setFollowRedirects(false),
+        new PoolOptions().setHttp1MaxSize(c));
+    try {
+      AtomicInteger next = new AtomicInteger();
+      AtomicLong files = new AtomicLong();
+      AtomicLong bytes = new AtomicLong();
+      AtomicLong errors = new AtomicLong();
+      AtomicLong lastEnd = new AtomicLong();
+      AtomicInteger running = new AtomicInteger(c);
+      Promise<Void> done = Promise.promise();
+      long t0 = System.nanoTime();
+      long deadline = t0 + trialMs * 1_000_000L;
+      Runnable[] loop = new Runnable[1];
+      loop[0] = () -> {
+        if (System.nanoTime() >= deadline) {
+          if (running.decrementAndGet() == 0) done.tryComplete();
+          return;
+        }
+        Attachment a = all.get(Math.floorMod(next.getAndIncrement(), all.size()));
+        client.getAbs(a.url()).bearerTokenAuthentication(Stack.MEDIA_TOKEN).timeout(30_000).as(BodyCodec.none()).send()
+            .onComplete(ar -> {
+              if (ar.succeeded() && ar.result().statusCode() == 200) {
+                files.incrementAndGet();
+                bytes.addAndGet(a.size());
+              } else {
+                errors.incrementAndGet();
+              }
+              lastEnd.set(System.nanoTime());
+              loop[0].run();
+            });
+      };
+      vertx.runOnContext(v -> {
+        for (int i = 0; i < c; i++) loop[0].run();
+      });
+      done.future().await();
+      return new Trial(c, files.get(), bytes.get(), (lastEnd.get() - t0) / 1e9, errors.get());
+    } finally {
+      client.close();
+    }
+  }
+
+  /** t threads, each writing the next file the service's way; the scratch directory is removed after the trial. */
+  private Trial diskTrial(List<Attachment> all, int threads, long trialMs) throws Exception {
+    Path root = Files.createDirectories(scratchRoot.resolve("disk-ceiling-" + threads + "-" + UUID.randomUUID()));
+    Path partDir = Files.createDirectories(root.resolve("tmp").resolve(UUID.randomUUID().toString()));
+    byte[] pattern = new byte[64 * 1024];
+    new Random(7).nextBytes(pattern);
+    AtomicInteger next = new AtomicInteger();
+    AtomicLong files = new AtomicLong();
+    AtomicLong bytes = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    AtomicLong lastEnd = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      long t0 = System.nanoTime();
+      long deadline = t0 + trialMs * 1_000_000L;
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        workers.add(pool.submit(() -> {
+          ByteBuffer chunk = ByteBuffer.wrap(pattern);
+          while (System.nanoTime() < deadline) {
+            Attachment a = all.get(Math.floorMod(next.getAndIncrement(), all.size()));
+            try {
+              writeOne(root, partDir, chunk, a.size());
+              files.incrementAndGet();
+              bytes.addAndGet(a.size());
+            } catch (IOException e) {
+              errors.incrementAndGet();
+            }
+            lastEnd.set(System.nanoTime());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : workers) w.get();
+      return new Trial(threads, files.get(), bytes.get(), (lastEnd.get() - t0) / 1e9, errors.get());
+    } finally {
+      pool.shutdownNow();
+      deleteTree(root);
+    }
+  }
+
+  private static void writeOne(Path root, Path partDir, ByteBuffer chunk, long size) throws IOException {
+    Path part = partDir.resolve(UUID.randomUUID() + ".part");
+    try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      long left = size;
+      while (left > 0) {
+        int n = (int) Math.min(chunk.capacity(), left);
+        chunk.clear().limit(n);
+        while (chunk.hasRemaining()) ch.write(chunk);
+        left -= n;
+      }
+      ch.force(false);
+    }
+    byte[] name = new byte[32];
+    ThreadLocalRandom.current().nextBytes(name);
+    String hex = HexFormat.of().formatHex(name);
+    Path target = root.resolve(hex.substring(0, 2)).resolve(hex.substring(2, 4)).resolve(hex);
+    Files.createDirectories(target.getParent());
+    Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | RuntimeException ignored) {
+      // best effort: target/ is cleaned by mvn clean anyway
+    }
+  }
+}
