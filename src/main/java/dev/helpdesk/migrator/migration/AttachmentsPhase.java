@@ -44,11 +44,6 @@ final class AttachmentsPhase implements Phase {
   }
 
   @Override
-  public boolean needsSlot() {
-    return true;
-  }
-
-  @Override
   public Future<Job> run(Job job) {
     RunState state = new RunState(job, settings.migration(), "catch_up");
     AttachmentCopier.Outage outage = AttachmentCopier.Outage.patient();

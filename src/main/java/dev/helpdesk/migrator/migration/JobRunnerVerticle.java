@@ -28,7 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Claims jobs from PostgreSQL and runs them: at once when one is queued on this instance
- * (wake-up), and at every sweep for jobs queued elsewhere or whose owner died.
+ * (wake-up), and at every sweep for jobs queued elsewhere or whose owner died. Each lane (see
+ * {@link Lane}) claims as many jobs as it has room for.
  */
 public final class JobRunnerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(JobRunnerVerticle.class);
@@ -42,9 +43,12 @@ public final class JobRunnerVerticle extends VerticleBase {
   /** null when DYNAMODB_READ_RATE_TOTAL is 0 (unlimited) */
   private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
+  private Lanes lanes;
   private boolean claiming;
-  /** the claim query in flight, if any: stopping waits for it so that what it claims is handed back too */
-  private Future<Job> claim = Future.succeededFuture();
+  /** a wake-up came while claiming: the claim in flight may have missed its job, so claim again after it */
+  private boolean claimAgain;
+  /** the claim queries in flight, if any: stopping waits for them so that what they claim is handed back too */
+  private Future<?> claim = Future.succeededFuture();
   private boolean stopping;
   private final Meters.Group meters = new Meters.Group();
 
@@ -54,26 +58,33 @@ public final class JobRunnerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // Building the SDK client loads and initialises hundreds of classes (seconds on a busy machine):
+    // never on the event loop.
+    int readRateTotal = settings.dynamo().readRateTotal();
+    readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
+    return vertx.executeBlocking(() -> new DynamoSource(vertx, settings.dynamo(), null, readRate), false)
+        .compose(this::startWith);
+  }
+
+  private Future<Void> startWith(DynamoSource dynamo) {
+    source = dynamo;
     Pool pool = Database.pool(vertx, settings.pg());
     Settings.Migration m = settings.migration();
     jobs = new JobStore(pool, instanceId, m.leaseTtlMs());
     long busTimeout = settings.conversations().maxAttempts()
         * (settings.conversations().timeoutMs() + settings.conversations().backoffMaxMs()) + 1000;
-    // One source and one fetcher per verticle: their clients cap DynamoDB and media requests for all accounts.
     Context context = vertx.getOrCreateContext();
-    // Until the first heartbeat has counted the live instances, assume this one is alone.
-    int readRateTotal = settings.dynamo().readRateTotal();
-    readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
-    source = new DynamoSource(vertx, settings.dynamo(), null, readRate);
+    // One source and one fetcher per verticle: their clients cap DynamoDB and media requests for all accounts.
     BlobStore blobs = new BlobStore(vertx, m.attachmentsDir());
     fetcher = new MediaFetcher(vertx, settings.media(), blobs);
+    lanes = new Lanes(m.accountsParallel());
     run = new MigrationRun(pool, List.of(
         new ChannelsPhase(vertx, pool, "recent", busTimeout),
         new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, context, m, "older"),
         new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, context, m, "catch_up"),
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
-        new ReconcilePhase(pool, m)), new Slots(m.accountsParallel()));
+        new ReconcilePhase(pool, m)), lanes);
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
     registerMeters();
     // health (api.HealthRoutes): the media breaker and a one-item DynamoDB probe
@@ -109,30 +120,41 @@ public final class JobRunnerVerticle extends VerticleBase {
         .breaker("media", fetcher::breakerState);
   }
 
-  private int capacity() {
-    return settings.migration().accountsParallel() * 2;
+  private void claimMore() {
+    if (!warm || stopping) return;
+    if (claiming) {
+      claimAgain = true;
+      return;
+    }
+    List<Future<Void>> claims = new ArrayList<>();
+    for (Lane lane : Lane.values()) {
+      int room = lanes.take(lane, lanes.free(lane));
+      if (room > 0) claims.add(claim(lane, room));
+    }
+    if (claims.isEmpty()) return;
+    claiming = true;
+    claimAgain = false;
+    claim = Future.join(claims).onComplete(ar -> {
+      claiming = false;
+      if (claimAgain) claimMore();
+    });
   }
 
-  private void claimMore() {
-    if (!warm || claiming || stopping || held.size() >= capacity()) return;
-    claiming = true;
-    claim = jobs.claim();
-    claim.onComplete(ar -> {
-      claiming = false;
-      if (ar.failed()) {
-        log.warn("claiming jobs failed: {}", ar.cause().toString());
-        return;
+  /** Claims up to {@code room} jobs for the lane, whose places are already taken: unused ones are given back. */
+  private Future<Void> claim(Lane lane, int room) {
+    return jobs.claim(lane.phases, room).onComplete(ar -> {
+      List<Job> claimed = ar.succeeded() ? ar.result() : List.of();
+      if (ar.failed()) log.warn("claiming jobs failed: {}", ar.cause().toString());
+      lanes.give(lane, room - claimed.size());
+      for (Job job : claimed) {
+        held.put(job.jobId(), job);
+        if (stopping) continue; // claimed while stopping: stop() hands it back with the others
+        run.execute(job).onComplete(done -> {
+          held.remove(job.jobId());
+          claimMore();
+        });
       }
-      Job job = ar.result();
-      if (job == null) return;
-      held.put(job.jobId(), job);
-      if (stopping) return; // claimed while stopping: stop() hands it back with the others
-      run.execute(job).onComplete(done -> {
-        held.remove(job.jobId());
-        claimMore();
-      });
-      claimMore();
-    });
+    }).mapEmpty();
   }
 
   private void heartbeat() {

@@ -30,19 +30,26 @@ public final class JobStore {
     }
   }
 
+  /**
+   * Up to $4 claimable jobs whose phase is one of $3 (one lane), most urgent first. Claiming in
+   * batches matters when many accounts start at once: each waits for its channels behind the
+   * claims before it.
+   */
   private static final String CLAIM = """
-      update migration_jobs j set state = 'running', lease_owner = $1,
-        lease_until = now() + $2 * interval '1 millisecond', lease_epoch = j.lease_epoch + 1,
-        attempts = j.attempts + 1, updated_at = now()
-      where j.job_id = (
+      with picked as (
         select job_id from migration_jobs
         where (state = 'queued' or (state = 'running' and lease_until < now()))
+          and phase = any($3)
           -- a paused account's job waits, checkpoint intact, until the account runs again
           and exists (select 1 from accounts a where a.account_id = migration_jobs.account_id
             and a.migration_status in ('migrating', 'channels_only', 'recent_messages_only'))
         order by priority, job_id
-        limit 1
+        limit $4
         for update skip locked)
+      update migration_jobs j set state = 'running', lease_owner = $1,
+        lease_until = now() + $2 * interval '1 millisecond', lease_epoch = j.lease_epoch + 1,
+        attempts = j.attempts + 1, updated_at = now()
+      from picked where j.job_id = picked.job_id
       returning j.job_id, j.account_id, j.force, j.priority, j.phase, j.checkpoint, j.recent_cutoff,
         j.run_started, j.lease_epoch""";
 
@@ -63,6 +70,15 @@ public final class JobStore {
   /** Hands a job back to the queue (shutdown, or a transient outage): the next claim resumes it. */
   private static final String RELEASE = """
       update migration_jobs set state = 'queued', lease_owner = null, lease_until = null, updated_at = now()
+      where job_id = $1 and lease_owner = $2 and lease_epoch = $3 and state = 'running'""";
+
+  /**
+   * Hands a job back at a lane boundary (see {@link Lane}): not a new attempt, so the claim that
+   * takes it up again is not counted as one either; attempts keep counting crashes, stops and outages.
+   */
+  private static final String HAND_BACK = """
+      update migration_jobs set state = 'queued', lease_owner = null, lease_until = null,
+        attempts = attempts - 1, updated_at = now()
       where job_id = $1 and lease_owner = $2 and lease_epoch = $3 and state = 'running'""";
 
   private static final String HEARTBEAT = """
@@ -87,10 +103,15 @@ public final class JobStore {
     return pool;
   }
 
-  /** The next claimable job, or null when there is none. */
-  public Future<Job> claim() {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseTtlMs))
-        .map(rows -> rows.size() == 0 ? null : Job.from(rows.iterator().next(), owner));
+  /** Up to {@code max} claimable jobs at one of {@code phases}, in the order they should start. */
+  public Future<List<Job>> claim(List<String> phases, int max) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(owner, leaseTtlMs, phases.toArray(String[]::new), max))
+        .map(rows -> {
+          List<Job> claimed = new java.util.ArrayList<>();
+          rows.forEach(r -> claimed.add(Job.from(r, owner)));
+          claimed.sort(java.util.Comparator.comparingInt(Job::priority).thenComparingLong(Job::jobId));
+          return claimed;
+        });
   }
 
   /** Renews the leases of the jobs held; returns the ids still held. */
@@ -124,5 +145,9 @@ public final class JobStore {
 
   public Future<Void> release(Job job) {
     return pool.preparedQuery(RELEASE).execute(Tuple.of(job.jobId(), job.owner(), job.epoch())).mapEmpty();
+  }
+
+  static Future<Void> handBack(SqlClient client, Job job) {
+    return client.preparedQuery(HAND_BACK).execute(Tuple.of(job.jobId(), job.owner(), job.epoch())).mapEmpty();
   }
 }

@@ -13,35 +13,37 @@ import java.util.List;
 
 /**
  * Runs one claimed job through its phases in order, starting at the phase its checkpoint
- * names, so a resumed job skips what is already committed. Phases that need an account slot
- * wait for one; the channels phase never does.
+ * names, so a resumed job skips what is already committed. The job comes with a place in the
+ * lane of that phase; moving on to another lane needs a place there, and without one the job goes
+ * back to the queue, checkpoint intact, for whichever instance has room first.
  */
 final class MigrationRun {
   private static final Logger log = LoggerFactory.getLogger(MigrationRun.class);
 
   private final Pool pool;
   private final List<Phase> phases;
-  private final Slots slots;
+  private final Lanes lanes;
 
-  MigrationRun(Pool pool, List<Phase> phases, Slots slots) {
+  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes) {
     this.pool = pool;
     this.phases = phases;
-    this.slots = slots;
+    this.lanes = lanes;
   }
 
+  /** Runs the job, which holds a place in {@code Lane.of(job.phase())}; completes when it ended or went back to the queue. */
   Future<Void> execute(Job job) {
     JobLog.of(log.atInfo(), job.accountId(), job.jobId(), job.phase())
         .log("account {} job {}: running from phase {} (epoch {})", job.accountId(), job.jobId(), job.phase(), job.epoch());
-    boolean[] holding = {false};
+    Lane[] lane = {Lane.of(job.phase())};
     String[] at = {job.phase()}; // the phase running now, for the log lines of the run's end
     return Revival.apply(pool, job)
-        .compose(resumed -> statusOf(resumed).compose(v -> runFrom(resumed, holding, at)))
-        .compose(done -> pool.withTransaction(tx -> JobStore.end(tx, done, true)))
-        .onSuccess(v -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), at[0])
-            .log("account {} job {}: done", job.accountId(), job.jobId()))
+        .compose(resumed -> statusOf(resumed).compose(v -> runFrom(resumed, lane, at)))
+        .compose(done -> done == null ? Future.<Void>succeededFuture() : pool.withTransaction(tx -> JobStore.end(tx, done, true))
+            .onSuccess(v -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), at[0])
+                .log("account {} job {}: done", job.accountId(), job.jobId())))
         .recover(t -> handle(job, t, at[0]))
         .onComplete(ar -> {
-          if (holding[0]) slots.release();
+          if (lane[0] != null) lanes.give(lane[0], 1);
         });
   }
 
@@ -60,23 +62,33 @@ final class MigrationRun {
         .compose(v -> JobStore.checkpoint(tx, job, job.phase(), job.checkpoint())));
   }
 
-  private Future<Job> runFrom(Job job, boolean[] holding, String[] at) {
+  /** The job as its last phase left it, or null when it went back to the queue before the end. */
+  private Future<Job> runFrom(Job job, Lane[] lane, String[] at) {
     for (Phase phase : phases) {
       if (!phase.name().equals(job.phase())) continue;
-      Future<Void> slot = Future.succeededFuture();
-      if (phase.needsSlot() && !holding[0]) {
-        slot = slots.acquire().onSuccess(v -> holding[0] = true);
+      Lane needed = Lane.of(phase.name());
+      if (needed != lane[0]) {
+        lanes.give(lane[0], 1);
+        lane[0] = null;
+        if (!lanes.tryTake(needed)) return handBack(job, needed);
+        lane[0] = needed;
       }
-      return slot.compose(v -> {
-        at[0] = phase.name();
-        long started = System.currentTimeMillis();
-        return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
-            .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name()).log("account {} job {}: phase {} done in {} ms, counts {}",
-                job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
-                next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));
-      }).compose(next -> runFrom(next, holding, at));
+      at[0] = phase.name();
+      long started = System.currentTimeMillis();
+      return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
+          .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name()).log("account {} job {}: phase {} done in {} ms, counts {}",
+              job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
+              next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")))
+          .compose(next -> runFrom(next, lane, at));
     }
     return Future.succeededFuture(job);
+  }
+
+  private Future<Job> handBack(Job job, Lane full) {
+    JobLog.of(log.atInfo(), job.accountId(), job.jobId(), job.phase())
+        .log("account {} job {}: lane {} is full here; the job goes back to the queue at phase {}",
+            job.accountId(), job.jobId(), full, job.phase());
+    return JobStore.handBack(pool, job).map(v -> (Job) null);
   }
 
   private Future<Void> handle(Job job, Throwable t, String phase) {

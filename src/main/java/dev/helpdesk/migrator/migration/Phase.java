@@ -8,12 +8,4 @@ public interface Phase {
   String name();
 
   Future<Job> run(Job job);
-
-  /**
-   * Whether the step takes one of the instance's account slots. The channels phase does not, so
-   * a newly claimed account reaches channels_only at once instead of queueing behind others.
-   */
-  default boolean needsSlot() {
-    return false;
-  }
 }

@@ -54,11 +54,6 @@ final class ThreadPhase implements Phase {
     };
   }
 
-  @Override
-  public boolean needsSlot() {
-    return true;
-  }
-
   static String progressName(String jobPhase) {
     return switch (jobPhase) {
       case "channels" -> "channels";

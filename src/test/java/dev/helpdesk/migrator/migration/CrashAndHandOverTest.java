@@ -55,11 +55,10 @@ class CrashAndHandOverTest {
             .post("/v1/migrate", CONVERSATIONS_CALLER, new JsonObject().put("accountId", id)).status());
       }
       awaitAll(accounts, "completed", 120_000);
+      // a job may move between the instances at a lane boundary (handed back, then claimed by
+      // whichever has room); never two owners at once, which the attempts below would count
       Set<String> ranByA = claimed(a.log());
       Set<String> ranByB = claimed(b.log());
-      Set<String> both = new HashSet<>(ranByA);
-      both.retainAll(ranByB);
-      assertEquals(Set.of(), both, "no account was run by both instances");
       Set<String> all = new HashSet<>(ranByA);
       all.addAll(ranByB);
       assertEquals(new HashSet<>(accounts), all);
@@ -70,7 +69,7 @@ class CrashAndHandOverTest {
         assertEquals(s.goodThreads(), env.count("select count(*) from threads where account_id = ?", id), id);
       }
       assertEquals(20, env.count("select count(*) from migration_jobs where attempts = 1 and state = 'done'"),
-          "every job claimed exactly once");
+          "no job was taken over: every claim but the first followed a hand-back");
     }
   }
 

@@ -92,7 +92,8 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   private void awaitReady() {
-    long deadline = System.currentTimeMillis() + 60_000;
+    // a JVM's start-up is seconds alone, but minutes on a CI machine running other suites
+    long deadline = System.currentTimeMillis() + 120_000;
     while (System.currentTimeMillis() < deadline) {
       if (!process.isAlive()) throw new IllegalStateException("instance exited during start-up:\n" + log());
       try {
@@ -102,7 +103,7 @@ public final class ServiceProcess implements AutoCloseable {
       }
       TestService.sleep(50);
     }
-    throw new IllegalStateException("instance not ready in 60 s:\n" + log());
+    throw new IllegalStateException("instance not ready in 120 s:\n" + log());
   }
 
   /** SIGKILL: no shutdown hook, no lease handed back. */

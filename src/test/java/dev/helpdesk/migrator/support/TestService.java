@@ -180,6 +180,18 @@ public final class TestService implements AutoCloseable {
     }
   }
 
+  /** The first column of the first row as text (null when there is no row). */
+  public String text(String sql, Object... params) {
+    try (Connection c = pg.connect(database); var st = c.prepareStatement(sql)) {
+      for (int i = 0; i < params.length; i++) st.setObject(i + 1, params[i]);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Runs a statement straight on the service's database, as an operator with psql would. */
   public int execute(String sql, Object... params) {
     try (Connection c = pg.connect(database); var st = c.prepareStatement(sql)) {
