@@ -12,6 +12,7 @@ import io.vertx.sqlclient.PoolOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -89,7 +90,7 @@ public final class NotifierVerticle extends VerticleBase {
         : Future.succeededFuture(0);
     detect.transform(ignored -> {
           int room = MAX_IN_FLIGHT - inFlight;
-          return room <= 0 ? Future.succeededFuture(java.util.List.<Outbox.Event>of())
+          return room <= 0 ? Future.succeededFuture(List.<Outbox.Event>of())
               // the lease outlives the post's own time-out, so the claim is still ours when it ends
               : outbox.claim(2 * notify.timeoutMs() + settings.pg().queryTimeoutMs(), room);
         })

@@ -126,6 +126,20 @@ class NotificationsTest {
   }
 
   @Test
+  void aRedirectIsNotFollowedAndTheEventIsGivenUp() {
+    String id = "nt-moved";
+    receiver.script(id, 302, 200);
+    svc.createAccount(id);
+    failAccount(id);
+    receiver.await(id, "migration_failed", 1, 10_000);
+    TestService.sleep(2000);
+    assertEquals(1, receiver.posts().stream().filter(p -> id.equals(p.body().getString("accountId"))).count(),
+        receiver.posts().toString());
+    assertTrue(receiver.posts().stream().noneMatch(p -> p.path().startsWith("/redirected")), receiver.posts().toString());
+    assertEquals("webhook answered 302", lastError(id));
+  }
+
+  @Test
   void deadLettersOverTheWarningLevelArePostedOncePerRun() {
     String id = "nt-dirty";
     svc.seed(Profile.DIRTY, 304, List.of(id));

@@ -16,7 +16,8 @@ import java.util.function.Predicate;
 /**
  * A local Slack-compatible webhook: records every POST (arrival time, path, JSON body) and answers
  * by a per-account script of statuses (default 200). {@link #HOLD} in a script (or {@link #blackHole})
- * reads the request and never answers, like a receiver that accepts connections and hangs.
+ * reads the request and never answers, like a receiver that accepts connections and hangs. A 3xx
+ * points elsewhere on this receiver, so a followed redirect would show as a second post.
  */
 final class Receiver implements AutoCloseable {
   static final int HOLD = -1;
@@ -25,14 +26,12 @@ final class Receiver implements AutoCloseable {
 
   record Post(long atMs, String path, JsonObject body, int answered) {}
 
-  private final Vertx vertx;
   private final HttpServer server;
   private final List<Post> posts = new ArrayList<>();
   private final Map<String, Deque<Integer>> scripts = new ConcurrentHashMap<>();
   private volatile boolean blackHole;
 
-  private Receiver(Vertx vertx, HttpServer server) {
-    this.vertx = vertx;
+  private Receiver(HttpServer server) {
     this.server = server;
   }
 
@@ -47,10 +46,11 @@ final class Receiver implements AutoCloseable {
       }
       int status = self[0].next(body.getString("accountId"));
       self[0].record(new Post(System.currentTimeMillis(), req.path(), body, status));
+      if (status >= 300 && status < 400) req.response().putHeader("Location", "/redirected" + SECRET_PATH);
       if (status != HOLD) req.response().setStatusCode(status).end(status == 200 ? "ok" : "no");
     }));
     TestService.await(server.listen(0, "127.0.0.1"));
-    self[0] = new Receiver(vertx, server);
+    self[0] = new Receiver(server);
     return self[0];
   }
 
