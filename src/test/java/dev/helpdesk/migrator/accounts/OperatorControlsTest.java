@@ -80,8 +80,10 @@ class OperatorControlsTest {
     long stoppedBy = System.currentTimeMillis();
     TestService.sleep(2000);
     long[] before = rows(id);
+    double reads = dynamoRequests();
     TestService.sleep(2500);
     assertArrayEquals(before, rows(id), "rows written more than 2 s after the pause");
+    assertEquals(reads, dynamoRequests(), "DynamoDB read more than 2 s after the pause");
     assertEquals("paused", svc.migrationStatus(id));
     assertEquals(0, svc.count("select count(*) from migration_jobs where account_id = ? and lease_owner is not null", id),
         "the paused job still has an owner");
@@ -118,8 +120,11 @@ class OperatorControlsTest {
 
     TestService.sleep(2000);
     long[] before = rows(id);
+    double reads = dynamoRequests();
     TestService.sleep(2500);
     assertArrayEquals(before, rows(id), "rows written more than 2 s after the cancel");
+    // the only run of this service was cancelled: nothing reads DynamoDB any more
+    assertEquals(reads, dynamoRequests(), "DynamoDB read more than 2 s after the cancel");
 
     // CONTRACT §3.2: failed → accepted, resumed from the checkpoint
     svc.startMigration(id, false);
@@ -214,6 +219,16 @@ class OperatorControlsTest {
     assertEquals("not_running", control(id, "migration/cancel").getString("reason"));
     assertEquals("not_paused", control(id, "migration/resume").getString("reason"));
     assertEquals("not_started", svc.migrationStatus(id));
+  }
+
+  /** DynamoDB HTTP requests this process sent so far (GET /metrics; tests of this class run one at a time). */
+  private static double dynamoRequests() {
+    Http.Response r = svc.http.get("/metrics", ADMIN);
+    assertEquals(200, r.status());
+    for (String line : r.body().split("\n")) {
+      if (line.startsWith("migrator_dynamodb_requests_total")) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    throw new AssertionError("no migrator_dynamodb_requests_total in /metrics");
   }
 
   private static JsonObject control(String id, String path) {
