@@ -214,6 +214,8 @@ public final class Main {
     Path work = Files.createDirectories(root.resolve("target/load-tests").resolve(s.startedAt + "-" + s.name));
     long t0 = System.nanoTime();
     Vertx vertx = Vertx.vertx();
+    MediaCeilings mediaCeilings = null;
+    List<Integer> mediaConcurrency = List.of();
     WebClient http = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(Math.max(16, s.accountIds.size() * 2 + 8)));
     try (Stack stack = Stack.start(vertx, o)) {
@@ -251,8 +253,10 @@ public final class Main {
           s.sweep.getOrDefault(MEDIA_KNOB, List.of()).forEach(v -> mediaC.add(Integer.parseInt(v)));
         }
         List<Integer> sorted = mediaC.stream().distinct().sorted().toList();
-        s.media = new MediaCeilings(vertx, stack, work).measure(s.accountIds, sorted,
-            ints(o.str("disk-ceiling-threads", "4,16,64")), o.lng("media-ceiling-sec", 5) * 1000);
+        mediaCeilings = new MediaCeilings(stack, work);
+        mediaConcurrency = sorted;
+        s.media = mediaCeilings.measure(s.accountIds, sorted, ints(o.str("disk-ceiling-threads", "4,16,64")),
+            o.lng("media-ceiling-sec", 5) * 1000);
         Stack.log(String.format("M = %.0f attachments/s, D = %.0f files/s", s.media.m(), s.media.d()));
       }
       Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
@@ -287,6 +291,10 @@ public final class Main {
           knobs.put(p.getKey(), p.getValue());
           s.runs.add(runner.run(p.getKey() + "=" + p.getValue(), knobs, round, s.accountIds, warmupIds, o));
         }
+      }
+      if (mediaCeilings != null && !s.runs.isEmpty()) {
+        s.media = s.media.withMedia(mediaCeilings.media("after", mediaConcurrency, o.lng("media-ceiling-sec", 5) * 1000));
+        Stack.log(String.format("M (best before and after the runs) = %.0f attachments/s", s.media.m()));
       }
       if (!skipped.isEmpty()) {
         s.notes.add("Skipped to stay within --budget-sec " + o.lng("budget-sec", 0) + " (the machine was slower than planned): "
