@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.PoolOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,8 @@ public final class ConversationsClient {
   private final CircuitBreaker breaker;
   private final Backoff backoff;
 
+  private static final int CONNECTIONS = 32;
+
   public ConversationsClient(Vertx vertx, Settings.Conversations settings) {
     this.vertx = vertx;
     this.settings = settings;
@@ -50,7 +53,10 @@ public final class ConversationsClient {
         .setSsl(tls)
         .setFollowRedirects(false)
         .setConnectTimeout((int) settings.timeoutMs())
-        .setUserAgent("migrator"));
+        .setUserAgent("migrator"),
+        // Vert.x's default of five connections queued a burst of starts (20 accounts at once) behind
+        // each other, and the queueing counted against each call's time-out
+        new PoolOptions().setHttp1MaxSize(CONNECTIONS));
     this.breaker = CircuitBreaker.create("conversations", vertx, new CircuitBreakerOptions()
             .setMaxFailures(settings.breakerMaxFailures())
             .setTimeout(settings.timeoutMs())

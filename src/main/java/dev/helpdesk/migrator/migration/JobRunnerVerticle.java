@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Tags;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ public final class JobRunnerVerticle extends VerticleBase {
   private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
   private Lanes lanes;
+  private final Promise<Void> warmed = Promise.promise();
   private boolean claiming;
   /** a wake-up came while claiming: the claim in flight may have missed its job, so claim again after it */
   private boolean claimAgain;
@@ -84,7 +86,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, context, m, "catch_up"),
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
-        new ReconcilePhase(pool, m)), lanes);
+        new ReconcilePhase(pool, m)), lanes, warmed.future());
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
     registerMeters();
     // health (api.HealthRoutes): the media breaker and a one-item DynamoDB probe
@@ -98,15 +100,13 @@ public final class JobRunnerVerticle extends VerticleBase {
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
       log.info("job runner {} started", instanceId);
       heartbeat(); // registers this instance at once, so the others' read shares shrink now
-      // no job reads before the SDK's one-time initialisation has happened off the event loop
-      source.warmUp(vertx).onComplete(ar -> {
-        warm = true;
-        claimMore();
-      });
+      // no job reads before the SDK's one-time initialisation has happened off the event loop (see
+      // MigrationRun); channels read nothing from DynamoDB, so claiming need not wait for it
+      source.warmUp(vertx).onComplete(ar -> warmed.complete());
+      claimMore();
     });
   }
 
-  private boolean warm;
 
   private void registerMeters() {
     SourceStats s = source.stats();
@@ -121,7 +121,7 @@ public final class JobRunnerVerticle extends VerticleBase {
   }
 
   private void claimMore() {
-    if (!warm || stopping) return;
+    if (stopping) return;
     if (claiming) {
       claimAgain = true;
       return;

@@ -23,11 +23,14 @@ final class MigrationRun {
   private final Pool pool;
   private final List<Phase> phases;
   private final Lanes lanes;
+  /** the DynamoDB client's one-time initialisation, done off the event loop: reading phases wait for it */
+  private final Future<Void> sourceWarm;
 
-  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes) {
+  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes, Future<Void> sourceWarm) {
     this.pool = pool;
     this.phases = phases;
     this.lanes = lanes;
+    this.sourceWarm = sourceWarm;
   }
 
   /** Runs the job, which holds a place in {@code Lane.of(job.phase())}; completes when it ended or went back to the queue. */
@@ -74,12 +77,14 @@ final class MigrationRun {
         lane[0] = needed;
       }
       at[0] = phase.name();
-      long started = System.currentTimeMillis();
-      return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
-          .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name()).log("account {} job {}: phase {} done in {} ms, counts {}",
-              job.accountId(), job.jobId(), phase.name(), System.currentTimeMillis() - started,
-              next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")))
-          .compose(next -> runFrom(next, lane, at));
+      Future<Void> ready = needed == Lane.CHANNELS ? Future.succeededFuture() : sourceWarm;
+      return ready.compose(v -> {
+        long started = System.currentTimeMillis();
+        return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
+            .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name())
+                .log("account {} job {}: phase {} done in {} ms, counts {}", job.accountId(), job.jobId(), phase.name(),
+                    System.currentTimeMillis() - started, next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));
+      }).compose(next -> runFrom(next, lane, at));
     }
     return Future.succeededFuture(job);
   }
