@@ -52,13 +52,18 @@ public final class BulkRunnerVerticle extends VerticleBase {
       where bulk_id = $1 and state = 'running' and lease_owner = $2 and lease_until > now()
       for update""";
 
-  /** Started accounts whose run ended are settled by the status they ended in. */
+  /**
+   * Started accounts whose run ended are settled by the status they ended in. A started account found
+   * not_started was purged under the run: it is skipped rather than holding a place for ever. A paused
+   * one keeps its place until it is resumed or cancelled.
+   */
   private static final String SETTLE = """
-      update bulk_run_accounts e set state = a.migration_status, finished_at = now(),
-        reason = case when a.migration_status = 'failed' then a.failure_reason end
+      update bulk_run_accounts e set finished_at = now(),
+        state = case when a.migration_status = 'not_started' then 'skipped' else a.migration_status end,
+        reason = case a.migration_status when 'failed' then a.failure_reason when 'not_started' then 'purged' end
       from accounts a
       where e.bulk_id = $1 and e.state = 'started' and a.account_id = e.account_id
-        and a.migration_status in ('completed', 'failed', 'not_needed')""";
+        and a.migration_status in ('completed', 'failed', 'not_needed', 'not_started')""";
 
   /** A previous lease holder's unfinished starts go back to the queue (a repeated start is harmless). */
   private static final String REQUEUE_ORPHANS = """

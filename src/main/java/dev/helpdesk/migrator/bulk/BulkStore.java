@@ -45,7 +45,7 @@ public final class BulkStore {
       select case when e.state = 'starting' then 'started'
                   when e.state = 'started' then case a.migration_status
                     when 'completed' then 'completed' when 'failed' then 'failed' when 'not_needed' then 'not_needed'
-                    else 'started' end
+                    when 'not_started' then 'skipped' else 'started' end
                   else e.state end as shown,
         count(*) as n
       from bulk_run_accounts e join accounts a on a.account_id = e.account_id

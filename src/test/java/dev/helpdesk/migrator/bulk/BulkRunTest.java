@@ -254,6 +254,27 @@ class BulkRunTest {
     assertEquals("cancelled", get(bulkId).getString("state"));
   }
 
+  /** An operator's cancel and purge of one of its accounts: the bulk run settles it and still ends. */
+  @Test
+  void anAccountCancelledAndPurgedUnderTheRunIsSettledAndTheRunEnds() {
+    List<String> ids = seed("bx", 1, 40, 96);
+    String id = ids.get(0);
+    String bulkId = create(body(ids, 10, 1)).getString("bulkId");
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (svc.count("select count(*) from bulk_run_accounts where account_id = ? and state = 'started'", id) == 0
+        && System.currentTimeMillis() < deadline) {
+      TestService.sleep(20);
+    }
+    assertEquals(200, svc.http.post("/v1/accounts/" + id + "/migration/cancel", ADMIN, "").status());
+    Http.Response purge = svc.http.post("/v1/accounts/" + id + "/purge", ADMIN, "");
+    assertEquals(200, purge.status(), purge.body());
+    JsonObject done = awaitBulk(bulkId, "done", 20_000);
+    // settled as failed (cancelled) if the runner saw it between the two, else as skipped (purged)
+    JsonObject counts = done.getJsonObject("counts");
+    assertEquals(1, counts.getLong("failed") + counts.getLong("skipped"), done.encode());
+    assertEquals(0, counts.getLong("started"), done.encode());
+  }
+
   @Test
   void checksCredentialsBodiesAndIds() {
     JsonObject good = body(List.of("bv-1"), 1, 1);
