@@ -112,8 +112,9 @@ final class Summary {
     if (!s.sweep.isEmpty()) {
       md.append("- Sweep, best value per knob: ").append(knobText(res.bestPerKnob()));
       if (res.anyMessages && base.size() > 1) {
-        md.append(" (baseline spread ").append(f(min(base, RunResult::messagesPerSec))).append("–")
-            .append(f(max(base, RunResult::messagesPerSec))).append(" messages/s: differences inside it are noise)");
+        md.append(" (baseline spread ").append(f(min(base, res.sweepFigure()))).append("–")
+            .append(f(max(base, res.sweepFigure()))).append(res.attachmentsFocus ? " attachments/s" : " messages/s")
+            .append(": differences inside it are noise)");
       }
       md.append(".\n");
     }
@@ -291,9 +292,9 @@ final class Summary {
         : res.anyMessages ? "Ranked by median end-to-end messages/s.\n\n"
         : "No messages moved, so settings are ranked by median time to `channels_only` (p50, lower is better).\n\n");
     if (res.anyMessages && base.size() > 1) {
-      md.append(String.format(Locale.ROOT, "The baseline's own spread over %d runs was %s–%s messages/s: a sweep point inside that "
+      md.append(String.format(Locale.ROOT, "The baseline's own spread over %d runs was %s–%s %s: a sweep point inside that "
           + "range cannot be told apart from the baseline on this machine.%n%n", base.size(),
-          f(min(base, RunResult::messagesPerSec)), f(max(base, RunResult::messagesPerSec))));
+          f(min(base, res.sweepFigure())), f(max(base, res.sweepFigure())), res.attachmentsFocus ? "attachments/s" : "messages/s"));
     }
     Map<String, String> bestPerKnob = res.bestPerKnob();
     Map<String, String> best = new LinkedHashMap<>();
