@@ -199,6 +199,84 @@ class EventStreamTest {
     assertTrue(System.currentTimeMillis() - before < 2000, "notified, not found by the periodic re-read");
   }
 
+  /**
+   * A client that stops reading (a phone in a tunnel) while the account changes thousands of times: the
+   * server keeps at most one unwritten event for it, so when it reads again it gets what fitted in the
+   * socket buffers and then the newest state, not a backlog of every change.
+   */
+  @Test
+  void aStalledClientGetsTheNewestStateWhenItReadsAgainNotABacklog() throws Exception {
+    String id = "ev-slow";
+    svc.createAccount(id);
+    // ~1 MB events (a name longer than the API allows, written as psql would), so that the changes add
+    // up to far more than the kernel's socket buffers (up to 4 MB here), which no server can hold back
+    svc.execute("update accounts set name = ? where account_id = ?", "n".repeat(1_000_000), id);
+    int changes = 300;
+    try (java.net.Socket socket = new java.net.Socket()) {
+      // a fixed window: the kernel's receive autotuning (up to 32 MB here) would otherwise absorb the backlog
+      socket.setReceiveBufferSize(65536);
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(svc.http.base()).getPort()), 5000);
+      socket.getOutputStream().write(("GET /v1/accounts/" + id + "/migration/events HTTP/1.1\r\nHost: x\r\n"
+          + "Authorization: Bearer " + ADMIN + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      // a client that reads, on the same account: what the instance delivered to every stream
+      SseClient reading = stream(id, ADMIN, null);
+      try (java.sql.Connection c = svc.pg.connect(svc.database);
+           var st = c.prepareStatement("update accounts set progress = ?::jsonb where account_id = ?")) {
+        for (int i = 1; i <= changes; i++) {
+          st.setString(1, progress(i));
+          st.setString(2, id);
+          st.executeUpdate();
+        }
+      }
+      TestService.sleep(1500);
+      JsonObject last = get(id);
+      long finalVersion = svc.count("select change_seq from accounts where account_id = ?", id);
+      // heartbeats keep coming: read until the newest state has arrived (or time is up)
+      socket.setSoTimeout(500);
+      java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+      byte[] buf = new byte[65536];
+      String finalEvent = "id: " + finalVersion + "\nevent: status\ndata: ";
+      long readDeadline = System.currentTimeMillis() + 30_000;
+      while (System.currentTimeMillis() < readDeadline
+          && !complete(received.toString(java.nio.charset.StandardCharsets.UTF_8), finalEvent)) {
+        try {
+          int n = socket.getInputStream().read(buf);
+          if (n < 0) break;
+          received.write(buf, 0, n);
+        } catch (java.net.SocketTimeoutException quiet) {
+          // nothing yet
+        }
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("id: (\\d+)\nevent: status\ndata: ([^\n]*)\n\n")
+          .matcher(received.toString(java.nio.charset.StandardCharsets.UTF_8));
+      List<Long> ids = new ArrayList<>();
+      String lastData = null;
+      while (m.find()) {
+        ids.add(Long.parseLong(m.group(1)));
+        lastData = m.group(2);
+      }
+      long delivered = 0;
+      for (Item i; (i = reading.nextEvent(10_000)) != null && !i.end(); ) {
+        delivered++;
+        if (i.idNumber() == finalVersion) break;
+      }
+      System.out.printf("stalled client: %d changes, %d events delivered to a reading stream, %d received by the stalled one (%d bytes)%n",
+          changes, delivered, ids.size(), received.size());
+      assertFalse(ids.isEmpty());
+      for (int i = 1; i < ids.size(); i++) assertTrue(ids.get(i) > ids.get(i - 1));
+      assertEquals(finalVersion, ids.get(ids.size() - 1), "the newest state comes last");
+      assertEquals(last, new JsonObject(lastData));
+      assertTrue(ids.size() < delivered / 2, "a backlog was kept: " + ids.size() + " events of the " + delivered + " delivered");
+    }
+  }
+
+  /** The event that starts with {@code head} has arrived whole (its blank line too). */
+  static boolean complete(String received, String head) {
+    int at = received.indexOf(head);
+    return at >= 0 && received.indexOf("\n\n", at) >= 0;
+  }
+
   @Test
   void aTerminalAccountGetsItsStateThenTheEndAndNothingWhenTheClientHasIt() throws Exception {
     String id = "ev-done";
