@@ -17,19 +17,32 @@ import java.util.concurrent.TimeUnit;
 /** The one PostgreSQL pool of the process and the schema migration that precedes it. */
 public final class Database {
   public static final String POOL_NAME = "migrator-pg";
+  public static final String JOBS_POOL_NAME = "migrator-pg-jobs";
 
   private Database() {}
 
   /**
-   * A pool shared by every verticle of this Vert.x instance (same name, same pool). Acquiring a
-   * connection is bounded: an exhausted pool fails the request instead of parking it forever.
+   * The pool of everything but the migration pipeline (the API, operators' work, notifications),
+   * shared by every verticle of this Vert.x instance (same name, same pool): a quarter of
+   * PG_POOL_SIZE, at least 2. Apart from the pipeline's so that the app's status polls never wait
+   * for a connection behind its batches.
    */
   public static Pool pool(Vertx vertx, Settings.Pg pg) {
+    return build(vertx, pg, POOL_NAME, Math.max(2, pg.poolSize() / 4));
+  }
+
+  /** The migration pipeline's pool: PG_POOL_SIZE connections. */
+  public static Pool jobsPool(Vertx vertx, Settings.Pg pg) {
+    return build(vertx, pg, JOBS_POOL_NAME, pg.poolSize());
+  }
+
+  /** Acquiring a connection is bounded: an exhausted pool fails the request instead of parking it forever. */
+  private static Pool build(Vertx vertx, Settings.Pg pg, String name, int size) {
     PoolOptions poolOptions = new PoolOptions()
-        .setMaxSize(pg.poolSize())
+        .setMaxSize(size)
         .setShared(true)
-        .setName(POOL_NAME)
-        .setMaxWaitQueueSize(pg.poolSize() * 64)
+        .setName(name)
+        .setMaxWaitQueueSize(size * 64)
         .setConnectionTimeout((int) pg.acquireTimeoutMs())
         .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS);
     // Each batch runs about ten statements: caching their plans saves a parse round-trip each.

@@ -70,7 +70,7 @@ public final class JobRunnerVerticle extends VerticleBase {
 
   private Future<Void> startWith(DynamoSource dynamo) {
     source = dynamo;
-    Pool pool = Database.pool(vertx, settings.pg());
+    Pool pool = Database.jobsPool(vertx, settings.pg());
     Settings.Migration m = settings.migration();
     jobs = new JobStore(pool, instanceId, m.leaseTtlMs());
     long busTimeout = settings.conversations().maxAttempts()
