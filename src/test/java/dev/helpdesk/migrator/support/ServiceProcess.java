@@ -50,7 +50,13 @@ public final class ServiceProcess implements AutoCloseable {
           .redirectOutput(log.toFile());
       environment(pb, config, port);
       ServiceProcess p = new ServiceProcess(pb.start(), log, port);
-      p.awaitReady();
+      try {
+        p.awaitReady();
+      } catch (RuntimeException notReady) {
+        // nobody holds it to close it: it would outlive the test run and slow every later test
+        p.kill();
+        throw notReady;
+      }
       return p;
     } catch (IOException e) {
       throw new IllegalStateException(e);
