@@ -212,11 +212,11 @@ final class Report {
       clipped |= !Double.isNaN(b) && Double.isNaN(lat[i]) && !Double.isInfinite(b);
     }
     List<Svg.Series> series = new ArrayList<>();
-    series.add(new Svg.Series("service (median, min-max)", x, y, lo, hi));
+    series.add(new Svg.Series("service (min-max)", x, y, lo, hi));
     series.add(new Svg.Series("bare client at c", x, raw));
-    if (m.latencyMs() > 0) series.add(new Svg.Series("c / " + m.latencyMs() + " ms" + (clipped ? " (cut off above)" : ""), x, lat));
-    List<Svg.Ref> refs = List.of(new Svg.Ref("M = " + Svg.num(m.m()) + "/s (media)", m.m(), "#9467bd"),
-        new Svg.Ref("D = " + Svg.num(m.d()) + "/s (disk)", m.d(), "#8c564b"));
+    if (m.latencyMs() > 0) series.add(new Svg.Series("c / " + m.latencyMs() + " ms" + (clipped ? " (cut)" : ""), x, lat));
+    List<Svg.Ref> refs = List.of(new Svg.Ref("M " + Svg.num(m.m()) + "/s", m.m(), "#9467bd"),
+        new Svg.Ref("D " + Svg.num(m.d()) + "/s", m.d(), "#8c564b"));
     return Svg.line("Attachments/s vs " + Main.MEDIA_KNOB + " (media latency " + m.latencyMs() + " ms)", Main.MEDIA_KNOB,
         "attachments/s over the downloads' window", series, refs, true, values);
   }
