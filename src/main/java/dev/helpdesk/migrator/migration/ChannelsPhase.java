@@ -44,7 +44,9 @@ final class ChannelsPhase implements Phase {
 
   @Override
   public Future<Job> run(Job job) {
-    return fetchChannels(job.accountId(), 1).compose(answer -> threadsTotal(job.accountId()).compose(total ->
+    // both asked at once: the app's inbox waits for this phase, and each answer is a round trip to Conversations
+    Future<Integer> threadsTotal = threadsTotal(job.accountId());
+    return fetchChannels(job.accountId(), 1).compose(answer -> threadsTotal.compose(total ->
         pool.withTransaction(tx -> ChannelSink.upsert(tx, job.accountId(), answer.getJsonArray("brands"))
             .compose(written -> {
               if (!written.skipped().isEmpty()) {
