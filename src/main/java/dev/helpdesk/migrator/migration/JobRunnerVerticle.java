@@ -146,6 +146,12 @@ public final class JobRunnerVerticle extends VerticleBase {
       List<Job> claimed = ar.succeeded() ? ar.result() : List.of();
       if (ar.failed()) log.warn("claiming jobs failed: {}", ar.cause().toString());
       lanes.give(lane, room - claimed.size());
+      if (lane == Lane.RECENT) {
+        boolean gated = lanes.recentBacklog();
+        lanes.recentClaimed(room, claimed.size());
+        // the older and media lanes were held for the recent one: claim for them now, not at the next sweep
+        if (gated && !lanes.recentBacklog()) claimAgain = true;
+      }
       for (Job job : claimed) {
         held.put(job.jobId(), job);
         if (stopping) continue; // claimed while stopping: stop() hands it back with the others

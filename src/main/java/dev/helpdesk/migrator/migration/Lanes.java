@@ -3,10 +3,16 @@ package dev.helpdesk.migrator.migration;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Places taken in each lane on this instance. Used on the runner's context only. */
+/**
+ * Places taken in each lane on this instance. While accounts wait for the recent lane, the older
+ * and media lanes take no one new: on a small machine they would share the reads and the cores
+ * with what a customer is waiting for. Used on the runner's context only.
+ */
 final class Lanes {
   private final Map<Lane, Integer> capacity = new EnumMap<>(Lane.class);
   private final Map<Lane, Integer> inUse = new EnumMap<>(Lane.class);
+  /** a job was seen waiting for the recent lane, and no claim since has found that lane's queue empty */
+  private boolean recentBacklog;
 
   Lanes(int accountsParallel) {
     for (Lane lane : Lane.values()) {
@@ -17,6 +23,7 @@ final class Lanes {
 
   /** Takes up to {@code wanted} places; answers how many it got. */
   int take(Lane lane, int wanted) {
+    if (recentBacklog && (lane == Lane.OLDER || lane == Lane.MEDIA)) return 0;
     int got = Math.max(0, Math.min(wanted, capacity.get(lane) - inUse.get(lane)));
     inUse.merge(lane, got, Integer::sum);
     return got;
@@ -32,5 +39,19 @@ final class Lanes {
 
   int free(Lane lane) {
     return capacity.get(lane) - inUse.get(lane);
+  }
+
+  boolean recentBacklog() {
+    return recentBacklog;
+  }
+
+  /** A job went back to the queue for want of a recent place. */
+  void recentWaiting() {
+    recentBacklog = true;
+  }
+
+  /** A claim for the recent lane with {@code room} places found {@code claimed} jobs: fewer means none is left. */
+  void recentClaimed(int room, int claimed) {
+    recentBacklog = claimed >= room;
   }
 }

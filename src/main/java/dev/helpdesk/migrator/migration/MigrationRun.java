@@ -73,7 +73,10 @@ final class MigrationRun {
       if (needed != lane[0]) {
         lanes.give(lane[0], 1);
         lane[0] = null;
-        if (!lanes.tryTake(needed)) return handBack(job, needed);
+        if (!lanes.tryTake(needed)) {
+          if (needed == Lane.RECENT) lanes.recentWaiting();
+          return handBack(job, needed);
+        }
         lane[0] = needed;
       }
       at[0] = phase.name();
@@ -91,7 +94,7 @@ final class MigrationRun {
 
   private Future<Job> handBack(Job job, Lane full) {
     JobLog.of(log.atInfo(), job.accountId(), job.jobId(), job.phase())
-        .log("account {} job {}: lane {} is full here; the job goes back to the queue at phase {}",
+        .log("account {} job {}: no room in lane {} here; the job goes back to the queue at phase {}",
             job.accountId(), job.jobId(), full, job.phase());
     return JobStore.handBack(pool, job).map(v -> (Job) null);
   }

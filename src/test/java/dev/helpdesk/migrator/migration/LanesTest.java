@@ -89,6 +89,32 @@ class LanesTest {
     assertEquals(6, svc.count("select count(distinct account_id) from migration_jobs where account_id like 'together-%' and state = 'done'"));
   }
 
+  @Test
+  void whileAccountsWaitForTheirRecentMessagesNoAccountStartsItsOlderOnes() {
+    Profile p = Profile.SAMPLE.withThreads(30, 30).withAttachmentRatio(0.0);
+    List<String> ids = IntStream.range(0, 4).mapToObj(i -> "first-" + i).toList();
+    svc.seed(p, 83, ids);
+    ids.forEach(svc::createAccount);
+    ids.forEach(id -> svc.startMigration(id, false));
+
+    Set<String> bulkPhases = Set.of("older", "catch_up", "attachments", "reconcile");
+    long deadline = System.currentTimeMillis() + 60_000;
+    int samples = 0;
+    while (ids.stream().anyMatch(id -> !"completed".equals(svc.migrationStatus(id)))) {
+      assertTrue(System.currentTimeMillis() < deadline, "not all completed within 60 s");
+      List<String> waiting = ids.stream().filter(id -> Set.of("migrating", "channels_only").contains(svc.migrationStatus(id))).toList();
+      List<String> inBulk = ids.stream().filter(id -> bulkPhases.contains(jobColumn(id, "phase"))
+          && "running".equals(jobColumn(id, "state"))).toList();
+      // an account counts as waiting until its recent messages are in: none may be past them meanwhile
+      if (!waiting.isEmpty()) {
+        assertEquals(List.of(), inBulk, "older work ran while " + waiting + " still waited for their recent messages");
+        samples++;
+      }
+      TestService.sleep(30);
+    }
+    assertTrue(samples > 0, "the test never saw an account waiting: it checked nothing");
+  }
+
   private void awaitJobPhase(String accountId, String phase, long timeoutMs) {
     long deadline = System.currentTimeMillis() + timeoutMs;
     while (!phase.equals(jobColumn(accountId, "phase"))) {
