@@ -156,7 +156,9 @@ public final class JobRunnerVerticle extends VerticleBase {
         held.put(job.jobId(), job);
         if (stopping) continue; // claimed while stopping: stop() hands it back with the others
         run.execute(job).onComplete(done -> {
-          held.remove(job.jobId());
+          // only this claim's entry: a job handed back may already be claimed again, by a claim whose
+          // answer came first on another connection, and that claim's lease must stay renewed
+          held.remove(job.jobId(), job);
           claimMore();
         });
       }

@@ -67,11 +67,10 @@ class RateLimitIsolationTest {
   void aBurstAbove429sOnlyThatCallerAndAnotherCallersP99StaysUnderTwiceItsBaseline() throws Exception {
     // A p99 on a machine already running more than it has cores measures the scheduler, not the
     // service (measured with a load average of 9.5 on 2 cores: p99 20.7 ms alone, 67 ms under the
-    // burst, while p50 was 4.9 and 3.3 ms): the comparison is only made on a machine that has room.
+    // burst, while p50 was 4.9 and 3.3 ms): that one comparison is only made on a machine that has
+    // room; the limiting itself (429s for the noisy caller only) is checked always.
     double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     int cores = Runtime.getRuntime().availableProcessors();
-    org.junit.jupiter.api.Assumptions.assumeTrue(load < cores,
-        "load average " + load + " on " + cores + " cores: a latency comparison would measure other jobs");
     String noisy = TestJwt.mobile(JWT_SECRET, "noisy", List.of("rli-noisy"));
     String quiet = TestJwt.mobile(JWT_SECRET, "quiet", List.of("rli-quiet"));
     Http quietHttp = new Http(instance.port);
@@ -132,7 +131,11 @@ class RateLimitIsolationTest {
     assertTrue(noisyLimited.get() > noisyOk.get(), "most of the burst was refused");
     assertEquals(0, badRetryAfter.get(), "every 429 carries Retry-After >= 1");
     assertTrue(noisyOk.get() <= ROUNDS * PER_SEC + PER_SEC * burstSeconds + 5, "admitted beyond burst + rate: " + noisyOk.get());
-    assertTrue(p99Burst < 2 * p99Base, "quiet p99 " + p99Burst / 1e6 + " ms vs baseline " + p99Base / 1e6 + " ms");
+    if (load < cores) {
+      assertTrue(p99Burst < 2 * p99Base, "quiet p99 " + p99Burst / 1e6 + " ms vs baseline " + p99Base / 1e6 + " ms");
+    } else {
+      System.out.println("rate limit isolation: p99 comparison not judged, load average " + load + " on " + cores + " cores");
+    }
   }
 
   /** {@code n} requests one every QUIET_PACE_MS; every one must be a 200. Latencies in ns. */
