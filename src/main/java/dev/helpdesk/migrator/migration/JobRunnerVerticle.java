@@ -45,6 +45,7 @@ public final class JobRunnerVerticle extends VerticleBase {
   private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
   private Lanes lanes;
+  private RunContexts runContexts;
   private final Promise<Void> warmed = Promise.promise();
   private boolean claiming;
   /** a wake-up came while claiming: the claim in flight may have missed its job, so claim again after it */
@@ -65,7 +66,10 @@ public final class JobRunnerVerticle extends VerticleBase {
     int readRateTotal = settings.dynamo().readRateTotal();
     readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
     return vertx.executeBlocking(() -> new DynamoSource(vertx, settings.dynamo(), null, readRate), false)
-        .compose(this::startWith);
+        .compose(dynamo -> RunContexts.deploy(vertx).compose(contexts -> {
+          runContexts = contexts;
+          return startWith(dynamo);
+        }));
   }
 
   private Future<Void> startWith(DynamoSource dynamo) {
@@ -82,9 +86,9 @@ public final class JobRunnerVerticle extends VerticleBase {
     lanes = new Lanes(m.accountsParallel());
     run = new MigrationRun(pool, List.of(
         new ChannelsPhase(vertx, pool, "recent", busTimeout),
-        new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, context, m, "older"),
-        new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, context, m, "catch_up"),
-        new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, context, m, AttachmentsPhase.NAME),
+        new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, m, "older"),
+        new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, m, "catch_up"),
+        new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
         new ReconcilePhase(pool, m)), lanes, warmed.future());
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
@@ -142,25 +146,26 @@ public final class JobRunnerVerticle extends VerticleBase {
 
   /** Claims up to {@code room} jobs for the lane, whose places are already taken: unused ones are given back. */
   private Future<Void> claim(Lane lane, int room) {
+    long recentWaits = lanes.recentWaits();
     return jobs.claim(lane.phases, room).onComplete(ar -> {
       List<Job> claimed = ar.succeeded() ? ar.result() : List.of();
       if (ar.failed()) log.warn("claiming jobs failed: {}", ar.cause().toString());
       lanes.give(lane, room - claimed.size());
       if (lane == Lane.RECENT) {
         boolean gated = lanes.recentBacklog();
-        lanes.recentClaimed(room, claimed.size());
+        lanes.recentClaimed(room, claimed.size(), recentWaits);
         // the older and media lanes were held for the recent one: claim for them now, not at the next sweep
         if (gated && !lanes.recentBacklog()) claimAgain = true;
       }
       for (Job job : claimed) {
         held.put(job.jobId(), job);
         if (stopping) continue; // claimed while stopping: stop() hands it back with the others
-        run.execute(job).onComplete(done -> {
+        runContexts.next().runOnContext(v -> run.execute(job).onComplete(done -> context.runOnContext(back -> {
           // only this claim's entry: a job handed back may already be claimed again, by a claim whose
           // answer came first on another connection, and that claim's lease must stay renewed
           held.remove(job.jobId(), job);
           claimMore();
-        });
+        })));
       }
     }).mapEmpty();
   }
@@ -217,7 +222,8 @@ public final class JobRunnerVerticle extends VerticleBase {
         source.close();
         return null;
       }, false);
-      return sdk.eventually(() -> fetcher == null ? Future.succeededFuture() : fetcher.close());
+      return sdk.eventually(() -> fetcher == null ? Future.succeededFuture() : fetcher.close())
+          .eventually(() -> runContexts == null ? Future.succeededFuture() : runContexts.close().otherwiseEmpty());
     });
   }
 }

@@ -74,8 +74,9 @@ final class MigrationRun {
         lanes.give(lane[0], 1);
         lane[0] = null;
         if (!lanes.tryTake(needed)) {
-          if (needed == Lane.RECENT) lanes.recentWaiting();
-          return handBack(job, needed);
+          if (needed != Lane.RECENT) return handBack(job, needed);
+          lanes.recentWaiting();
+          return handBack(job, needed).onComplete(ar -> lanes.recentHandedBack());
         }
         lane[0] = needed;
       }

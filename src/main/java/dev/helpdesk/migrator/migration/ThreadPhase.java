@@ -8,11 +8,13 @@ import dev.helpdesk.migrator.source.Page;
 import io.reactivex.rxjava3.core.Flowable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Predicate;
 
 /**
@@ -32,15 +34,13 @@ final class ThreadPhase implements Phase {
   private final Kind kind;
   private final Pool pool;
   private final DynamoSource source;
-  private final Context context;
   private final Settings.Migration settings;
   private final String nextPhase;
 
-  ThreadPhase(Kind kind, Pool pool, DynamoSource source, Context context, Settings.Migration settings, String nextPhase) {
+  ThreadPhase(Kind kind, Pool pool, DynamoSource source, Settings.Migration settings, String nextPhase) {
     this.kind = kind;
     this.pool = pool;
     this.source = source;
-    this.context = context;
     this.settings = settings;
     this.nextPhase = nextPhase;
   }
@@ -70,15 +70,17 @@ final class ThreadPhase implements Phase {
     if (state.position().complete()) return handOver(state);
     Position from = state.position();
     BatchWriter writer = new BatchWriter(pool, state, name());
+    // pages come back on the run's own context (see RunContexts), where its state lives
+    Context context = Objects.requireNonNull(Vertx.currentContext(), "a run executes on a Vert.x context");
     Flowable<Element> elements = new ThreadStream(source, context, settings.threadConcurrency())
-        .elements(threads(job, DynamoSource.decodeKey(from.pageKey())), from, skip(job));
+        .elements(threads(job, context, DynamoSource.decodeKey(from.pageKey())), from, skip(job));
     return Rx.future(elements
             .buffer(settings.batchSize())
             .concatMapCompletable(batch -> Rx.completable(() -> writer.write(batch))))
         .compose(v -> handOver(state));
   }
 
-  private Flowable<Page> threads(Job job, Map<String, AttributeValue> startKey) {
+  private Flowable<Page> threads(Job job, Context context, Map<String, AttributeValue> startKey) {
     return switch (kind) {
       case RECENT -> source.recentThreads(context, job.accountId(), job.recentCutoff(), startKey);
       case OLDER -> source.allThreads(context, job.accountId(), startKey);
