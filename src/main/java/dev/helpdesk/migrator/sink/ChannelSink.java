@@ -83,11 +83,12 @@ public final class ChannelSink {
       cAddresses.add(Text.displayable(channel.getValue("address")));
       cSources.add(channel.encode());
     });
-    return tx.preparedQuery(UPSERT_BRANDS).execute(Tuple.of(accountId, bIds.toArray(String[]::new),
-            bNames.toArray(String[]::new), bDomains.toArray(String[]::new), bSources.toArray(String[]::new)))
-        .compose(v -> tx.preparedQuery(UPSERT_CHANNELS).execute(Tuple.of(accountId, cIds.toArray(String[]::new),
-            cBrands.toArray(String[]::new), cTypes.toArray(String[]::new), cNames.toArray(String[]::new),
-            cAddresses.toArray(String[]::new), cSources.toArray(String[]::new))))
-        .map(v -> new Result(bIds.size(), cIds.size(), skipped));
+    // both sent at once (pipelined on the connection): in a transaction a failed first one fails the second too
+    Future<?> brandsWritten = tx.preparedQuery(UPSERT_BRANDS).execute(Tuple.of(accountId, bIds.toArray(String[]::new),
+        bNames.toArray(String[]::new), bDomains.toArray(String[]::new), bSources.toArray(String[]::new)));
+    Future<?> channelsWritten = tx.preparedQuery(UPSERT_CHANNELS).execute(Tuple.of(accountId, cIds.toArray(String[]::new),
+        cBrands.toArray(String[]::new), cTypes.toArray(String[]::new), cNames.toArray(String[]::new),
+        cAddresses.toArray(String[]::new), cSources.toArray(String[]::new)));
+    return Future.all(brandsWritten, channelsWritten).map(v -> new Result(bIds.size(), cIds.size(), skipped));
   }
 }
