@@ -190,6 +190,25 @@ class SimulatorAndGeneratorTest {
   }
 
   @Test
+  void aKnownAccountIsAnsweredFromMemoryAndTimed() throws Exception {
+    // not in DynamoDB at all: only what the load-test harness told the simulator after seeding
+    assertEquals(404, get("/v1/accounts/acc-known-only/migration-check", CONV_TOKEN).statusCode());
+    sim.know("acc-known-only", 1234);
+    HttpResponse<String> check = get("/v1/accounts/acc-known-only/migration-check", CONV_TOKEN);
+    assertEquals(200, check.statusCode());
+    assertEquals(1234, new JsonObject(check.body()).getInteger("threadCount"));
+    HttpResponse<String> channels = get("/v1/accounts/acc-known-only/channels-to-migrate", CONV_TOKEN);
+    assertEquals(200, channels.statusCode());
+    assertFalse(new JsonObject(channels.body()).getJsonArray("brands").isEmpty());
+    // the unknown-account knob and the token still come first
+    assertEquals(401, get("/v1/accounts/acc-known-only/migration-check", null).statusCode());
+    sim.faults().addUnknownAccount("acc-known-only");
+    assertEquals(404, get("/v1/accounts/acc-known-only/channels-to-migrate", CONV_TOKEN).statusCode());
+    assertEquals(3, sim.stats().answerTimesUs(Stats.CHECK).getTotalCount());
+    assertEquals(2, sim.stats().answerTimesUs(Stats.CHANNELS).getTotalCount());
+  }
+
+  @Test
   void channelsHaveTheContractShape() throws Exception {
     HttpResponse<String> resp = get("/v1/accounts/acc-s2/channels-to-migrate", CONV_TOKEN);
     assertEquals(200, resp.statusCode());

@@ -18,7 +18,11 @@ import org.HdrHistogram.Histogram;
  * {@code POST /v1/migrate} with Conversations' token. From its start request on, each account is
  * polled with {@code GET /v1/accounts/{id}} every 200 ms (a poll is skipped while the previous one
  * is unanswered, as an app would), until it is completed, failed or not_needed, until neither its
- * status nor its progress moved for {@code stallMs} ("stalled"), or until the run's deadline.
+ * status nor its progress moved for {@code stallMs} ("stalled"), or until the run's deadline. Each
+ * account's progress stream ({@link StatusStream}) is watched too, for runs of up to {@code maxStreams}
+ * accounts: a status counts as reached when the first of the two shows it (the status API's latency
+ * comes from the polls only). Larger runs (the fleet) are watched by polls alone, as before streams
+ * existed, so that their load stays comparable.
  *
  * <p>Everything runs on one event loop of the harness's Vert.x, so its state needs no locks.
  */
@@ -29,6 +33,10 @@ final class Driver {
     final String id;
     final String via;
     long startNs;
+    /** wall clock of startNs, to line the driver's times up with the service's log */
+    long startWallMs;
+    /** when the start request was answered */
+    long acceptedNs;
     long lastChangeNs;
     long lastPollNs;
     String status = "not_started";
@@ -40,6 +48,7 @@ final class Driver {
     long attachments;
     long deadLetters;
     final long[] reachedNs = new long[RANKED.size()];
+    final long[] reachedWallMs = new long[RANKED.size()];
     boolean done;
     boolean stalled;
     boolean timedOut;
@@ -64,7 +73,7 @@ final class Driver {
   }
 
   record Outcome(List<Account> accounts, Histogram statusLatencyUs, long statusErrors, long firstStartNs,
-                 List<double[]> heapSamples) {}
+                 List<double[]> heapSamples, int streamsRefused) {}
 
   private final Vertx vertx;
   private final WebClient http;
@@ -72,15 +81,17 @@ final class Driver {
   private final String callerToken;
   private final java.util.function.Function<String, String> jwtFor;
   private final String probeUrl;
+  private final int maxStreams;
 
   Driver(Vertx vertx, WebClient http, String base, String callerToken, java.util.function.Function<String, String> jwtFor,
-         String probeUrl) {
+         String probeUrl, int maxStreams) {
     this.vertx = vertx;
     this.http = http;
     this.base = base;
     this.callerToken = callerToken;
     this.jwtFor = jwtFor;
     this.probeUrl = probeUrl;
+    this.maxStreams = maxStreams;
   }
 
   Outcome run(List<String> accountIds, long staggerMs, long pollMs, long stallMs, long timeoutMs) {
@@ -92,10 +103,11 @@ final class Driver {
     Promise<Void> finished = Promise.promise();
     Context ctx = vertx.getOrCreateContext();
     long t0 = System.nanoTime();
+    StatusStream streams = accounts.size() <= maxStreams ? new StatusStream(vertx, base, accounts.size()) : null;
     ctx.runOnContext(v -> {
       for (int i = 0; i < accounts.size(); i++) {
         Account a = accounts.get(i);
-        vertx.setTimer(Math.max(1, i * staggerMs), id -> start(a, pollMs, latency, errors));
+        vertx.setTimer(Math.max(1, i * staggerMs), id -> start(a, pollMs, latency, errors, streams));
       }
       long[] sampler = {0};
       sampler[0] = vertx.setPeriodic(500, id -> http.getAbs(probeUrl).timeout(2000).send().onSuccess(r -> {
@@ -135,15 +147,17 @@ final class Driver {
       });
     });
     finished.future().await();
+    if (streams != null) streams.close().await();
     long first = accounts.stream().mapToLong(a -> a.startNs).filter(x -> x != 0).min().orElse(t0);
-    return new Outcome(accounts, latency, errors[0], first, heap);
+    return new Outcome(accounts, latency, errors[0], first, heap, streams == null ? -1 : streams.refused());
   }
 
-  private void start(Account a, long pollMs, Histogram latency, long[] errors) {
+  private void start(Account a, long pollMs, Histogram latency, long[] errors, StatusStream streams) {
     http.postAbs(base + "/v1/accounts").bearerTokenAuthentication(callerToken).timeout(30_000)
         .sendJsonObject(new JsonObject().put("accountId", a.id).put("name", "Load test " + a.id))
         .compose(created -> {
           a.startNs = System.nanoTime();
+          a.startWallMs = System.currentTimeMillis();
           a.lastChangeNs = a.startNs;
           return a.via.equals("app")
               ? http.postAbs(base + "/v1/accounts/" + a.id + "/start-migration").bearerTokenAuthentication(jwtFor.apply(a.id))
@@ -158,10 +172,16 @@ final class Driver {
             return;
           }
           HttpResponse<Buffer> r = ar.result();
+          a.acceptedNs = System.nanoTime();
           a.startAnswer = r.statusCode() + " " + r.bodyAsString();
           if (r.statusCode() != 202) {
             a.done = true;
             return;
+          }
+          if (streams != null) {
+            streams.watch(a.id, jwtFor.apply(a.id), acc -> {
+              if (!a.done) observe(a, acc, System.nanoTime());
+            });
           }
           vertx.setPeriodic(pollMs, id -> {
             if (a.done) {
@@ -185,27 +205,37 @@ final class Driver {
       }
       latency.recordValue(Math.max(1, (now - sent) / 1000));
       if (a.done) return;
-      JsonObject acc = ar.result().bodyAsJsonObject();
-      String status = acc.getString("migrationStatus");
-      JsonObject p = acc.getJsonObject("progress");
-      a.status = status;
-      a.failureReason = acc.getString("failureReason");
-      if (p != null) {
-        a.phase = p.getString("phase");
-        a.messages = num(p, "messagesMigrated");
-        a.threads = num(p, "threadsMigrated");
-        a.attachments = num(p, "attachmentsMigrated");
-        a.deadLetters = num(p, "deadLetters");
-      }
-      String sig = status + "|" + a.phase + "|" + a.messages + "|" + a.threads + "|" + a.attachments + "|" + a.deadLetters;
-      if (!sig.equals(a.signature)) {
-        a.signature = sig;
-        a.lastChangeNs = now;
-      }
-      int rank = RANKED.indexOf(status);
-      for (int r = 1; r <= rank; r++) if (a.reachedNs[r] == 0) a.reachedNs[r] = now;
-      if (status.equals("completed") || status.equals("failed") || status.equals("not_needed")) a.done = true;
+      observe(a, ar.result().bodyAsJsonObject(), now);
     });
+  }
+
+  /** An account as a poll or the stream showed it at {@code now}; statuses only count forward. */
+  private static void observe(Account a, JsonObject acc, long now) {
+    String status = acc.getString("migrationStatus");
+    JsonObject p = acc.getJsonObject("progress");
+    a.status = status;
+    a.failureReason = acc.getString("failureReason");
+    if (p != null) {
+      a.phase = p.getString("phase");
+      a.messages = num(p, "messagesMigrated");
+      a.threads = num(p, "threadsMigrated");
+      a.attachments = num(p, "attachmentsMigrated");
+      a.deadLetters = num(p, "deadLetters");
+    }
+    String sig = status + "|" + a.phase + "|" + a.messages + "|" + a.threads + "|" + a.attachments + "|" + a.deadLetters;
+    if (!sig.equals(a.signature)) {
+      a.signature = sig;
+      a.lastChangeNs = now;
+    }
+    int rank = RANKED.indexOf(status);
+    long wall = System.currentTimeMillis() - (System.nanoTime() - now) / 1_000_000;
+    for (int r = 1; r <= rank; r++) {
+      if (a.reachedNs[r] == 0) {
+        a.reachedNs[r] = now;
+        a.reachedWallMs[r] = wall;
+      }
+    }
+    if (status.equals("completed") || status.equals("failed") || status.equals("not_needed")) a.done = true;
   }
 
   private static long num(JsonObject o, String key) {

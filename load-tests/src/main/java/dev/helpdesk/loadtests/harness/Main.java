@@ -193,6 +193,7 @@ public final class Main {
     s.staggerMs = o.lng("stagger-ms", 250);
     s.jvmOpts = o.str("service-jvm-opts", "-Xmx1g");
     s.mediaLatencyMs = o.lng("media-latency-ms", 0);
+    s.simFromMemory = !o.str("sim-answers", "memory").equals("dynamodb");
     Map<String, String> defaults = configDefaults(root);
     for (String set : o.all("set")) {
       String[] kv = set.split("=", 2);
@@ -374,6 +375,9 @@ public final class Main {
           --attachment-ratio F  --max-attachment-bytes N  --media-ceilings [--media-ceiling-concurrency 16,256
             --disk-ceiling-threads 4,16,64 --media-ceiling-sec 5] (M and D; on in the attachments preset)
           --warmup-accounts N (small accounts migrated before each measured window: a warm JVM instead of a cold one)
+          --max-streams N (runs of up to N accounts are also watched through their progress streams; default 100)
+          --sim-answers memory|dynamodb (Conversations' calls for seeded accounts answered from the seeding, the default,
+            or by querying dynalite, which the service's reads keep busy)
           --set K=V  --sweep K=v1,v2  (K: any key of conf/config.json; meant for MIGRATION_ACCOUNTS_PARALLEL,
             DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_BATCH_SIZE, PG_POOL_SIZE)
         """);

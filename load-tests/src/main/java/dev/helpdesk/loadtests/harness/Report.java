@@ -49,6 +49,8 @@ final class Report {
     List<String> notes = new ArrayList<>();
     /** --media-latency-ms: the simulator's media answers waited this long throughout the invocation */
     long mediaLatencyMs;
+    /** the simulator answered the Conversations calls from the seeding (--sim-answers memory) */
+    boolean simFromMemory;
     /** M, D and the latency bound, when measured (the attachments preset) */
     MediaCeilings.Result media;
   }

@@ -23,6 +23,13 @@ final class RunResult {
   final Histogram toCompletedMs = Histograms.create();
   Histogram statusLatencyUs;
   long statusErrors;
+  /** progress streams the driver could not open (their accounts were watched by polls alone); -1: no streams (--max-streams) */
+  int streamsRefused;
+  /** where the times to channels_only and recent_messages_only went; empty parts when the log lacked the marks */
+  Waits waits;
+  /** the simulator's answer times (µs, arrival to answer) of migration-check and channels-to-migrate during the run */
+  Histogram simCheckUs;
+  Histogram simChannelsUs;
   double cpuSec = Double.NaN;
   double cpuProcSec = Double.NaN;
   double peakHeapMb = Double.NaN;

@@ -81,7 +81,8 @@ final class Runner {
     r.knobs = knobs;
     r.repeat = repeat;
     try (ServiceChild svc = ServiceChild.start(vertx, http, root, env, jvmOpts, log)) {
-      Driver driver = new Driver(vertx, http, svc.baseUrl(), CALLER_TOKEN, this::jwtFor, svc.probeUrl());
+      Driver driver = new Driver(vertx, http, svc.baseUrl(), CALLER_TOKEN, this::jwtFor, svc.probeUrl(),
+          o.integer("max-streams", 100));
       if (!warmupIds.isEmpty()) {
         Driver.Outcome warm = driver.run(warmupIds, 0, 200, o.lng("stall-sec", 15) * 1000, o.lng("run-timeout-sec", 600) * 1000);
         r.warmup = warm.accounts().stream().map(a -> a.id + ": " + a.status).toList().toString();
@@ -90,6 +91,7 @@ final class Runner {
       JsonObject before = svc.resetPeaks();
       long procBefore = svc.procCpuNanos();
       MediaWatch media = new MediaWatch(stack);
+      stack.sim.stats().resetAnswerTimes();
       Driver.Outcome out;
       try {
         out = driver.run(accountIds, o.lng("stagger-ms", 250), o.lng("poll-ms", 200),
@@ -97,6 +99,8 @@ final class Runner {
       } finally {
         media.stop();
       }
+      r.simCheckUs = stack.sim.stats().answerTimesUs(dev.helpdesk.loadtests.sim.Stats.CHECK);
+      r.simChannelsUs = stack.sim.stats().answerTimesUs(dev.helpdesk.loadtests.sim.Stats.CHANNELS);
       r.mediaRequests = media.requests();
       r.mediaWindowSec = media.windowSec(stack.sim.faults().mediaLatencyMs());
       JsonObject after = svc.probe();
@@ -110,6 +114,8 @@ final class Runner {
       r.dynamoItems = after.getLong("dynamoItems") - before.getLong("dynamoItems");
       fill(r, out);
     }
+    // after the service stopped: its log is complete
+    r.waits = Waits.of(r.accounts, log);
     r.attachmentBytes = blobBytes(attachments);
     if (!o.flag("keep-attachments")) deleteTree(attachments);
     Stack.log(String.format("run %s #%d: %s; %d messages, %.1f msg/s over %.1f s; %d attachments (%.1f MB), %.1f/s over "
@@ -123,6 +129,7 @@ final class Runner {
     r.accounts = out.accounts();
     r.statusLatencyUs = out.statusLatencyUs();
     r.statusErrors = out.statusErrors();
+    r.streamsRefused = out.streamsRefused();
     r.heapSamples = out.heapSamples();
     r.maxSampledHeapMb = out.heapSamples().stream().mapToDouble(s -> s[1]).max().orElse(Double.NaN);
     long end = 0;

@@ -36,6 +36,11 @@ final class Stack implements AutoCloseable {
   final DynamoDbAsyncClient dynamo;
   final SourceTables tables = SourceTables.defaults();
   final ConversationsSimulator sim;
+  /**
+   * --sim-answers memory (default): the simulator answers the seeded accounts' Conversations calls from what the
+   * seeding wrote (see ConversationsSimulator.know); dynamodb: it queries the DynamoDB stand-in for each, as in tests.
+   */
+  boolean simFromMemory = true;
   private final Dynalite dynalite;
   private final EmbeddedPg embeddedPg;
   private final String pgServerUri;
@@ -77,6 +82,7 @@ final class Stack implements AutoCloseable {
     // --media-latency-ms: every media answer waits this long, for the whole invocation (runs and media ceilings alike)
     sim.faults().mediaLatencyMs(o.lng("media-latency-ms", 0));
     Stack s = new Stack(vertx, dynalite, endpoint, dynamo, pg, pgUri, sim);
+    s.simFromMemory = !o.str("sim-answers", "memory").equals("dynamodb");
     s.tables.create(dynamo).join();
     return s;
   }
@@ -106,7 +112,9 @@ final class Stack implements AutoCloseable {
   }
 
   SeedSummary seed(Profile profile, long seed, List<String> ids, long nowMs) {
-    return DataGenerator.seed(dynamo, tables, profile, seed, ids, sim.mediaBaseUrl(), nowMs).join();
+    SeedSummary seeded = DataGenerator.seed(dynamo, tables, profile, seed, ids, sim.mediaBaseUrl(), nowMs).join();
+    if (simFromMemory) seeded.accounts().values().forEach(a -> sim.know(a.accountId(), a.threadCount()));
+    return seeded;
   }
 
   /** An empty database on the PostgreSQL server; returns its postgresql:// URI. */

@@ -34,7 +34,7 @@ final class MediaRoute implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    Replies.arrived(stats, Stats.MEDIA, ctx.request());
+    Replies.arrived(stats, Stats.MEDIA, ctx);
     long latency = faults.mediaLatencyMs();
     Future<Void> delay = latency <= 0 ? Future.succeededFuture() : vertx.timer(latency);
     delay.onComplete(v -> answerMedia(ctx));

@@ -10,13 +10,19 @@ import io.vertx.ext.web.RoutingContext;
 final class Replies {
   private Replies() {}
 
-  static void arrived(Stats stats, String kind, HttpServerRequest req) {
+  private static final String ARRIVED_NS = "sim.arrivedNs";
+
+  static void arrived(Stats stats, String kind, RoutingContext ctx) {
+    ctx.put(ARRIVED_NS, System.nanoTime());
+    HttpServerRequest req = ctx.request();
     stats.arrived(new Stats.Request(System.currentTimeMillis(), kind, req.method().name(), req.uri(),
         req.getHeader(HttpHeaders.AUTHORIZATION) != null));
   }
 
   static void answer(Stats stats, RoutingContext ctx, String kind, int status, JsonObject body) {
     stats.answered(kind, status);
+    Long arrived = ctx.get(ARRIVED_NS);
+    if (arrived != null) stats.answerTime(kind, (System.nanoTime() - arrived) / 1000);
     json(ctx.response(), status, body);
   }
 

@@ -8,12 +8,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
 
 /**
  * What reached the simulator: arrivals and answers per route kind ({@value #CHECK}, {@value #CHANNELS},
  * {@value #MEDIA}, {@value #OTHER}; the /_sim control routes are not counted) and a bounded log of
  * the latest requests. A request is logged when it arrives, so stalled ones are in the log too; in
- * the answer counters a stalled request shows as status {@value #STALLED}.
+ * the answer counters a stalled request shows as status {@value #STALLED}. The API routes' answer times
+ * (arrival to answer, fault latency included) are kept per kind, so a load test can tell the
+ * simulator's share of a wait from the service's.
  */
 public final class Stats {
   public static final String CHECK = "check";
@@ -37,6 +41,7 @@ public final class Stats {
   private final Map<String, LongAdder> arrivals = new ConcurrentHashMap<>();
   private final Map<String, Map<Integer, LongAdder>> answers = new ConcurrentHashMap<>();
   private final ArrayDeque<Request> log = new ArrayDeque<>();
+  private final Map<String, Histogram> answerTimesUs = new ConcurrentHashMap<>();
 
   public Stats(int capacity) {
     this.capacity = Math.max(1, capacity);
@@ -52,6 +57,29 @@ public final class Stats {
 
   void answered(String kind, int status) {
     answers.computeIfAbsent(kind, k -> new ConcurrentHashMap<>()).computeIfAbsent(status, s -> new LongAdder()).increment();
+  }
+
+  void answerTime(String kind, long micros) {
+    answerTimesUs.computeIfAbsent(kind, k -> {
+      Histogram h = new SynchronizedHistogram(3);
+      h.setAutoResize(true);
+      return h;
+    }).recordValue(Math.max(1, micros));
+  }
+
+  /** A copy of the answer times (µs) of this kind since the last reset; empty when none. */
+  public Histogram answerTimesUs(String kind) {
+    Histogram h = answerTimesUs.get(kind);
+    if (h == null) {
+      Histogram empty = new Histogram(3);
+      empty.setAutoResize(true);
+      return empty;
+    }
+    return h.copy();
+  }
+
+  public void resetAnswerTimes() {
+    answerTimesUs.clear();
   }
 
   /** Requests of this kind that arrived, answered or not. */
@@ -85,6 +113,7 @@ public final class Stats {
     synchronized (log) {
       arrivals.clear();
       answers.clear();
+      answerTimesUs.clear();
       log.clear();
     }
   }
