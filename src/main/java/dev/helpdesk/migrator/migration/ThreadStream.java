@@ -71,7 +71,7 @@ final class ThreadStream {
         : Map.of("threadId", AttributeValue.fromS(threadId), "messageId", AttributeValue.fromS(t.afterMessage()));
     return Flowable.concat(
         Flowable.just(List.<Element>of(new Element.ThreadStart(t.thread()))),
-        source.messages(context, threadId, startKey).map(ThreadStream::messages),
+        source.messages(context, threadId, startKey, ThreadStream::messages),
         Flowable.just(List.<Element>of(new Element.ThreadEnd(threadId))));
   }
 
