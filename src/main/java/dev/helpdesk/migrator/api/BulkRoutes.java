@@ -68,18 +68,17 @@ final class BulkRoutes {
   }
 
   void get(RoutingContext ctx) {
-    long id = bulkId(ctx);
-    store.status(id)
-        .recover(t -> Future.failedFuture(OperatorRoutes.toApiError(t)))
-        .onSuccess(run -> Json.send(ctx, 200, run))
-        .onFailure(ctx::fail);
+    answerRun(ctx, store.status(bulkId(ctx)));
   }
 
   void cancel(RoutingContext ctx) {
-    long id = bulkId(ctx);
-    store.cancel(id)
-        .recover(t -> Future.failedFuture(OperatorRoutes.toApiError(t)))
-        .onSuccess(run -> Json.send(ctx, 200, run))
+    answerRun(ctx, store.cancel(bulkId(ctx)));
+  }
+
+  /** 200 with the run as the store has it, or the store's failure as an API error. */
+  private static void answerRun(RoutingContext ctx, Future<JsonObject> run) {
+    run.recover(t -> Future.failedFuture(OperatorRoutes.toApiError(t)))
+        .onSuccess(r -> Json.send(ctx, 200, r))
         .onFailure(ctx::fail);
   }
 
