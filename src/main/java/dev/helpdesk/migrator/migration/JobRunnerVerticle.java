@@ -45,7 +45,6 @@ public final class JobRunnerVerticle extends VerticleBase {
   private ReadRateLimiter readRate;
   private MediaFetcher fetcher;
   private Lanes lanes;
-  private RunContexts runContexts;
   private final Promise<Void> warmed = Promise.promise();
   private boolean claiming;
   /** a wake-up came while claiming: the claim in flight may have missed its job, so claim again after it */
@@ -66,10 +65,7 @@ public final class JobRunnerVerticle extends VerticleBase {
     int readRateTotal = settings.dynamo().readRateTotal();
     readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
     return vertx.executeBlocking(() -> new DynamoSource(vertx, settings.dynamo(), null, readRate), false)
-        .compose(dynamo -> RunContexts.deploy(vertx).compose(contexts -> {
-          runContexts = contexts;
-          return startWith(dynamo);
-        }));
+        .compose(this::startWith);
   }
 
   private Future<Void> startWith(DynamoSource dynamo) {
@@ -160,12 +156,12 @@ public final class JobRunnerVerticle extends VerticleBase {
       for (Job job : claimed) {
         held.put(job.jobId(), job);
         if (stopping) continue; // claimed while stopping: stop() hands it back with the others
-        runContexts.next().runOnContext(v -> run.execute(job).onComplete(done -> context.runOnContext(back -> {
+        run.execute(job).onComplete(done -> {
           // only this claim's entry: a job handed back may already be claimed again, by a claim whose
           // answer came first on another connection, and that claim's lease must stay renewed
           held.remove(job.jobId(), job);
           claimMore();
-        })));
+        });
       }
     }).mapEmpty();
   }
@@ -222,8 +218,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         source.close();
         return null;
       }, false);
-      return sdk.eventually(() -> fetcher == null ? Future.succeededFuture() : fetcher.close())
-          .eventually(() -> runContexts == null ? Future.succeededFuture() : runContexts.close().otherwiseEmpty());
+      return sdk.eventually(() -> fetcher == null ? Future.succeededFuture() : fetcher.close());
     });
   }
 }

@@ -6,8 +6,7 @@ import java.util.Map;
 /**
  * Places taken in each lane on this instance. While accounts wait for the recent lane, the older
  * and media lanes take no one new: on a small machine they would share the reads and the cores
- * with what a customer is waiting for. The runner claims on its context while runs, on theirs, move
- * between lanes: every method holds the lock.
+ * with what a customer is waiting for. Used on the runner's context only.
  */
 final class Lanes {
   private final Map<Lane, Integer> capacity = new EnumMap<>(Lane.class);
@@ -27,43 +26,43 @@ final class Lanes {
   }
 
   /** Takes up to {@code wanted} places; answers how many it got. */
-  synchronized int take(Lane lane, int wanted) {
+  int take(Lane lane, int wanted) {
     if (recentBacklog && (lane == Lane.OLDER || lane == Lane.MEDIA)) return 0;
     int got = Math.max(0, Math.min(wanted, capacity.get(lane) - inUse.get(lane)));
     inUse.merge(lane, got, Integer::sum);
     return got;
   }
 
-  synchronized boolean tryTake(Lane lane) {
+  boolean tryTake(Lane lane) {
     return take(lane, 1) == 1;
   }
 
-  synchronized void give(Lane lane, int places) {
+  void give(Lane lane, int places) {
     inUse.merge(lane, -places, Integer::sum);
   }
 
-  synchronized int free(Lane lane) {
+  int free(Lane lane) {
     return capacity.get(lane) - inUse.get(lane);
   }
 
-  synchronized boolean recentBacklog() {
+  boolean recentBacklog() {
     return recentBacklog;
   }
 
   /** A job went back to the queue for want of a recent place. */
-  synchronized void recentWaiting() {
+  void recentWaiting() {
     recentBacklog = true;
     recentWaits++;
     recentHandingBack++;
   }
 
   /** The hand-back announced by {@link #recentWaiting()} ended (committed or not). */
-  synchronized void recentHandedBack() {
+  void recentHandedBack() {
     recentWaits++;
     recentHandingBack--;
   }
 
-  synchronized long recentWaits() {
+  long recentWaits() {
     return recentWaits;
   }
 
@@ -73,7 +72,7 @@ final class Lanes {
    * it was sent) or still is: the query may have run before that job was claimable, so the backlog stands
    * until a later claim finds the queue empty.
    */
-  synchronized void recentClaimed(int room, int claimed, long waitsBefore) {
+  void recentClaimed(int room, int claimed, long waitsBefore) {
     recentBacklog = claimed >= room || recentWaits != waitsBefore || recentHandingBack > 0;
   }
 }

@@ -70,7 +70,7 @@ final class ThreadPhase implements Phase {
     if (state.position().complete()) return handOver(state);
     Position from = state.position();
     BatchWriter writer = new BatchWriter(pool, state, name());
-    // pages come back on the run's own context (see RunContexts), where its state lives
+    // pages come back on the context the run executes on, where its state lives
     Context context = Objects.requireNonNull(Vertx.currentContext(), "a run executes on a Vert.x context");
     Flowable<Element> elements = new ThreadStream(source, context, settings.threadConcurrency())
         .elements(threads(job, context, DynamoSource.decodeKey(from.pageKey())), from, skip(job));
