@@ -192,40 +192,11 @@ final class Summary {
       notes.forEach(n -> md.append("- ").append(n).append('\n'));
       md.append('\n');
     }
-    waits();
+    md.append(Waits.section(base));
     if (s.ceilings != null) checkAgainstC();
   }
 
-  /** The parts of the times to channels_only and recent_messages_only, and the simulator's share of them. */
-  private void waits() {
-    if (base.stream().allMatch(r -> r.waits == null)) return;
-    md.append("### Where the time to a status goes\n\n")
-        .append("Per account: the driver's clock (start sent and answered, status first seen by its poll or its progress ")
-        .append("stream) lined up with the service's log (phase claimed, phase done). Medians over the runs of each ")
-        .append("run's percentiles, ms. The Conversations simulator rows are its own answer times (arrival to answer).\n\n")
-        .append("| part | p50 | p95 | p99 | accounts per run |\n|---|---|---|---|---|\n");
-    for (String part : Waits.ORDER) {
-      row(part, base.stream().map(r -> r.waits == null ? null : r.waits.parts.get(part)).toList(), 1);
-    }
-    row("Conversations simulator: `migration-check` answers", base.stream().map(r -> r.simCheckUs).toList(), 1000);
-    row("Conversations simulator: `channels-to-migrate` answers", base.stream().map(r -> r.simChannelsUs).toList(), 1000);
-    int refused = base.stream().mapToInt(r -> Math.max(0, r.streamsRefused)).sum();
-    md.append('\n');
-    if (base.stream().anyMatch(r -> r.streamsRefused < 0)) {
-      md.append("More accounts than `--max-streams`: they were watched by their 200 ms polls alone, so a time to a status ")
-          .append("includes up to one poll interval.\n\n");
-    }
-    if (refused > 0) md.append("Progress streams refused (those accounts were watched by polls only): ").append(refused).append(".\n\n");
-  }
 
-  private void row(String part, List<org.HdrHistogram.Histogram> perRun, double divisor) {
-    List<org.HdrHistogram.Histogram> runs = perRun.stream().filter(h -> h != null && h.getTotalCount() > 0).toList();
-    if (runs.isEmpty()) return;
-    java.util.function.DoubleFunction<String> at = p -> f(median(runs.stream().map(h -> h.getValueAtPercentile(p) / divisor).toList()));
-    md.append("| ").append(part).append(" | ").append(at.apply(50)).append(" | ").append(at.apply(95)).append(" | ")
-        .append(at.apply(99)).append(" | ").append(f(median(runs.stream().map(h -> (double) h.getTotalCount()).toList())))
-        .append(" |\n");
-  }
 
   private void checkAgainstC() {
     double e2e = median(base, RunResult::itemsPerSec);

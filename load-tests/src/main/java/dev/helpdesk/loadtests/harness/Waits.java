@@ -107,4 +107,37 @@ final class Waits {
     Marks mk = marks.computeIfAbsent(m.group(2), k -> new Marks());
     if (mk.done.putIfAbsent(m.group(3), wall) == null) mk.ran.put(m.group(3), wall - Long.parseLong(m.group(4)));
   }
+
+  /** The parts of the times to channels_only and recent_messages_only, and the simulator's share of them. */
+  static String section(List<RunResult> base) {
+    StringBuilder md = new StringBuilder();
+    if (base.stream().allMatch(r -> r.waits == null)) return "";
+    md.append("### Where the time to a status goes\n\n")
+        .append("Per account: the driver's clock (start sent and answered, status first seen by its poll or its progress ")
+        .append("stream) lined up with the service's log (each phase's end and duration). Medians over the runs of each ")
+        .append("run's percentiles, ms. The Conversations simulator rows are its own answer times (arrival to answer).\n\n")
+        .append("| part | p50 | p95 | p99 | accounts per run |\n|---|---|---|---|---|\n");
+    for (String part : Waits.ORDER) {
+      row(md, part, base.stream().map(r -> r.waits == null ? null : r.waits.parts.get(part)).toList(), 1);
+    }
+    row(md, "Conversations simulator: `migration-check` answers", base.stream().map(r -> r.simCheckUs).toList(), 1000);
+    row(md, "Conversations simulator: `channels-to-migrate` answers", base.stream().map(r -> r.simChannelsUs).toList(), 1000);
+    int refused = base.stream().mapToInt(r -> Math.max(0, r.streamsRefused)).sum();
+    md.append('\n');
+    if (base.stream().anyMatch(r -> r.streamsRefused < 0)) {
+      md.append("More accounts than `--max-streams`: they were watched by their 200 ms polls alone, so a time to a status ")
+          .append("includes up to one poll interval.\n\n");
+    }
+    if (refused > 0) md.append("Progress streams refused (those accounts were watched by polls only): ").append(refused).append(".\n\n");
+    return md.toString();
+  }
+
+  private static void row(StringBuilder md, String part, List<org.HdrHistogram.Histogram> perRun, double divisor) {
+    List<org.HdrHistogram.Histogram> runs = perRun.stream().filter(h -> h != null && h.getTotalCount() > 0).toList();
+    if (runs.isEmpty()) return;
+    java.util.function.DoubleFunction<String> at = p -> RunTable.f(Histograms.median(runs.stream().map(h -> h.getValueAtPercentile(p) / divisor).toList()));
+    md.append("| ").append(part).append(" | ").append(at.apply(50)).append(" | ").append(at.apply(95)).append(" | ")
+        .append(at.apply(99)).append(" | ").append(RunTable.f(Histograms.median(runs.stream().map(h -> (double) h.getTotalCount()).toList())))
+        .append(" |\n");
+  }
 }
