@@ -86,7 +86,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, m, "catch_up"),
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
-        new ReconcilePhase(pool, m)), lanes, warmed.future());
+        new ReconcilePhase(pool, m)), lanes, warmed.future(), this::claimMore);
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
     registerMeters();
     // health (api.HealthRoutes): the media breaker and a one-item DynamoDB probe

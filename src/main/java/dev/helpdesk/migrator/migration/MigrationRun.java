@@ -25,12 +25,15 @@ final class MigrationRun {
   private final Lanes lanes;
   /** the DynamoDB client's one-time initialisation, done off the event loop: reading phases wait for it */
   private final Future<Void> sourceWarm;
+  /** asks the runner to claim for the places free now */
+  private final Runnable placeFreed;
 
-  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes, Future<Void> sourceWarm) {
+  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes, Future<Void> sourceWarm, Runnable placeFreed) {
     this.pool = pool;
     this.phases = phases;
     this.lanes = lanes;
     this.sourceWarm = sourceWarm;
+    this.placeFreed = placeFreed;
   }
 
   /** Runs the job, which holds a place in {@code Lane.of(job.phase())}; completes when it ended or went back to the queue. */
@@ -73,9 +76,14 @@ final class MigrationRun {
       if (needed != lane[0]) {
         lanes.give(lane[0], 1);
         lane[0] = null;
-        if (!lanes.tryTake(needed)) {
+        boolean took = lanes.tryTake(needed);
+        if (!took && needed == Lane.RECENT) lanes.recentWaiting();
+        // the place just given up goes to a waiting job now, not after this job's hand-back round trip
+        // (during which an idle place let whichever job came next jump the queue); after the take, so the
+        // claim cannot take the place this job moves on to
+        placeFreed.run();
+        if (!took) {
           if (needed != Lane.RECENT) return handBack(job, needed);
-          lanes.recentWaiting();
           return handBack(job, needed).onComplete(ar -> lanes.recentHandedBack());
         }
         lane[0] = needed;
