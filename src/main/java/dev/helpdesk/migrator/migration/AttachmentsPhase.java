@@ -17,9 +17,8 @@ import java.util.List;
 
 /**
  * Copies the attachments the message phases recorded as pending, after them so that catch-up's
- * messages are included: pending rows by id → MediaFetcher, {@code media.concurrency} at a time →
- * batches → one transaction per batch with the dead letters of the failures and the
- * checkpoint. A row leaves 'pending' exactly once, so a resumed step just continues with what is
+ * messages are included: pages of pending rows by id → MediaFetcher, {@code media.concurrency} at a
+ * time → one transaction per page with the dead letters of the failures and the checkpoint. A row leaves 'pending' exactly once, so a resumed step just continues with what is
  * left. A failed attachment never fails its message or its account (only the failure threshold can).
  */
 final class AttachmentsPhase implements Phase {
@@ -47,21 +46,25 @@ final class AttachmentsPhase implements Phase {
   public Future<Job> run(Job job) {
     RunState state = new RunState(job, settings.migration(), "catch_up");
     AttachmentCopier.Outage outage = AttachmentCopier.Outage.patient();
-    return Rx.future(pending(job, null)
-            .flatMapSingle(p -> copy(p, outage), false, settings.media().concurrency())
-            // a count, not a time window, keeps the chain backpressured; one per copy slot keeps
-            // results from waiting long for company when copies trickle (an outage, big files)
-            .buffer(Math.max(1, settings.media().concurrency()))
-            .concatMapCompletable(batch -> Rx.completable(() -> settle(state, batch))))
+    int concurrency = Math.max(1, settings.media().concurrency());
+    return Rx.future(pages(job, null)
+            // one transaction per page: settling every few copies (a batch per copy slot) made the
+            // transactions, not the downloads, the pace at WHALE scale. The next page's copies start
+            // while this one's last ones finish, so the slots do not drain at each page's tail;
+            // MediaFetcher's limiter keeps the downloads in flight at MEDIA_CONCURRENCY across both.
+            .concatMapEager(page -> Flowable.fromIterable(page)
+                .flatMapSingle(p -> copy(p, outage), false, concurrency)
+                .toList().toFlowable(), 2, 1)
+            .concatMapCompletable(results -> Rx.completable(() -> settle(state, results))))
         .compose(v -> handOver(state));
   }
 
-  /** Pending rows in id order, one page at a time as the copies ask for more. */
-  private Flowable<Pending> pending(Job job, String afterId) {
+  /** Pending rows in id order, a page at a time as the copies ask for more. */
+  private Flowable<List<Pending>> pages(Job job, String afterId) {
     return Rx.single(() -> AttachmentSink.pending(pool, job.accountId(), job.jobId(), afterId, PAGE)).toFlowable()
-        .concatMap(page -> page.isEmpty() ? Flowable.<Pending>empty()
-            : Flowable.fromIterable(page).concatWith(page.size() < PAGE ? Flowable.empty()
-                : Flowable.defer(() -> pending(job, page.get(page.size() - 1).attachmentId()))));
+        .concatMap(page -> page.isEmpty() ? Flowable.<List<Pending>>empty()
+            : Flowable.just(page).concatWith(page.size() < PAGE ? Flowable.empty()
+                : Flowable.defer(() -> pages(job, page.get(page.size() - 1).attachmentId()))));
   }
 
   /** An outage waits for the breaker's probe, within the run's patience; see {@link AttachmentCopier.Outage}. */
