@@ -19,7 +19,8 @@ import java.util.List;
  * Copies the attachments the message phases recorded as pending, after them so that catch-up's
  * messages are included: pages of pending rows by id → MediaFetcher, {@code media.concurrency} at a
  * time → one transaction per page with the dead letters of the failures and the checkpoint. A row
- * leaves 'pending' exactly once, so a resumed step just continues with what is left. A failed attachment never fails its message or its account (only the failure threshold can).
+ * leaves 'pending' exactly once, so a resumed step just continues with what is left. A failed
+ * attachment never fails its message or its account (only the failure threshold can).
  */
 final class AttachmentsPhase implements Phase {
   static final String NAME = "attachments";
@@ -29,6 +30,8 @@ final class AttachmentsPhase implements Phase {
   private final AttachmentCopier copier;
   private final Settings settings;
   private final String nextPhase;
+  /** downloads in flight per page: MEDIA_CONCURRENCY */
+  private final int concurrency;
   /**
    * Rows per page, and so per transaction. Eight per copy slot: a page of 200 at MEDIA_CONCURRENCY 4,
    * shared by four accounts at 50 ms media latency, committed nothing for 20 s (a stalled progress bar).
@@ -40,7 +43,8 @@ final class AttachmentsPhase implements Phase {
     this.copier = new AttachmentCopier(vertx, fetcher);
     this.settings = settings;
     this.nextPhase = nextPhase;
-    this.page = Math.min(MAX_PAGE, 8 * Math.max(1, settings.media().concurrency()));
+    this.concurrency = Math.max(1, settings.media().concurrency());
+    this.page = Math.min(MAX_PAGE, 8 * concurrency);
   }
 
   @Override
@@ -52,7 +56,6 @@ final class AttachmentsPhase implements Phase {
   public Future<Job> run(Job job) {
     RunState state = new RunState(job, settings.migration(), "catch_up");
     AttachmentCopier.Outage outage = AttachmentCopier.Outage.patient();
-    int concurrency = Math.max(1, settings.media().concurrency());
     return Rx.future(pages(job, null)
             // one transaction per page: settling every few copies (a batch per copy slot) made the
             // transactions, not the downloads, the pace at WHALE scale. The next page's copies start

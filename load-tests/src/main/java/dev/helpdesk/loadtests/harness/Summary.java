@@ -196,8 +196,6 @@ final class Summary {
     if (s.ceilings != null) checkAgainstC();
   }
 
-
-
   private void checkAgainstC() {
     double e2e = median(base, RunResult::itemsPerSec);
     double c = s.ceilings.c();

@@ -110,8 +110,8 @@ final class Waits {
 
   /** The parts of the times to channels_only and recent_messages_only, and the simulator's share of them. */
   static String section(List<RunResult> base) {
-    StringBuilder md = new StringBuilder();
     if (base.stream().allMatch(r -> r.waits == null)) return "";
+    StringBuilder md = new StringBuilder();
     md.append("### Where the time to a status goes\n\n")
         .append("Per account: the driver's clock (start sent and answered, status first seen by its poll or its progress ")
         .append("stream) lined up with the service's log (each phase's end and duration). Medians over the runs of each ")
