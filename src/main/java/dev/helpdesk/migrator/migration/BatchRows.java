@@ -28,6 +28,8 @@ final class BatchRows {
   final Map<String, DeadLetter> bad = new LinkedHashMap<>();
   /** Threads whose migrated message count must be refreshed. */
   final Set<String> touchedThreads = new LinkedHashSet<>();
+  /** Threads whose last message is in this batch. */
+  final Set<String> endedThreads = new LinkedHashSet<>();
 
   BatchRows(List<Element> batch) {
     for (Element e : batch) {
@@ -41,6 +43,7 @@ final class BatchRows {
         message(m);
       } else if (e instanceof Element.ThreadEnd t) {
         touchedThreads.add(t.threadId());
+        endedThreads.add(t.threadId());
       }
     }
   }
@@ -90,12 +93,23 @@ final class BatchRows {
     return DeadLetterSink.key(key);
   }
 
-  /** Every dead letter this batch could produce, failed writes included: to learn which this run already counted. */
-  List<DeadLetter> possibleDeadLetters() {
+  /**
+   * The dead letters this job may already have recorded for this batch: the bad records found in it,
+   * and whatever the rows of {@code countedThreads} could have produced. The rows of any other thread
+   * are new to the job, and so are their dead letters.
+   */
+  List<DeadLetter> possibleDeadLetters(Set<String> countedThreads) {
     List<DeadLetter> all = new java.util.ArrayList<>(bad.values());
-    threads.values().forEach(t -> all.add(new DeadLetter("thread", threadKey(t), "")));
-    messages.values().forEach(m -> all.add(new DeadLetter("message", messageKey(m), "")));
-    attachments.values().forEach(a -> all.add(new DeadLetter("attachment", attachmentKey(a), "")));
+    if (countedThreads.isEmpty()) return all;
+    threads.values().forEach(t -> {
+      if (countedThreads.contains(t.threadId())) all.add(new DeadLetter("thread", threadKey(t), ""));
+    });
+    messages.values().forEach(m -> {
+      if (countedThreads.contains(m.threadId())) all.add(new DeadLetter("message", messageKey(m), ""));
+    });
+    attachments.values().forEach(a -> {
+      if (countedThreads.contains(a.threadId())) all.add(new DeadLetter("attachment", attachmentKey(a), ""));
+    });
     return all;
   }
 }

@@ -42,21 +42,27 @@ final class BatchWriter {
     Position next = state.position().after(batch);
     return pool.withTransaction(tx -> commit(tx, rows, next, false))
         .recover(t -> Bulk.isRowProblem(t) ? rowByRow(rows, next) : Future.failedFuture(t))
-        .compose(committed -> state.committed(next, committed));
+        .compose(committed -> state.committed(next, committed.delta(), committed.openFresh()));
   }
+
+  /** @param openFresh see {@link RunState#openFresh()}, as it stands after this batch */
+  private record Committed(Counts delta, Set<String> openFresh) {}
 
   /**
    * The same batch, one row at a time under savepoints. The client's own transactions give up
    * at the first failed statement, so this one is opened and closed by hand.
    */
-  private Future<Counts> rowByRow(BatchRows rows, Position next) {
+  private Future<Committed> rowByRow(BatchRows rows, Position next) {
     return pool.withConnection(conn -> conn.query("begin").execute()
         .compose(v -> commit(conn, rows, next, true))
         .compose(counts -> conn.query("commit").execute().map(counts),
-            t -> conn.query("rollback").execute().transform(ignored -> Future.<Counts>failedFuture(t))));
+            t -> conn.query("rollback").execute().transform(ignored -> Future.<Committed>failedFuture(t))));
   }
 
-  /** Previously counted keys, by kind: rows this run wrote, and dead letters it recorded. */
+  /**
+   * Previously counted keys, by kind: rows this run wrote, and dead letters it recorded ({@code threads}:
+   * either of the two).
+   */
   private record Seen(Set<String> threads, Set<String> messages, Set<String> attachments, Set<String> dead) {
     boolean dead(String kind, String sourceKey) {
       return dead.contains(new DeadLetter(kind, sourceKey, "").id());
@@ -67,7 +73,7 @@ final class BatchWriter {
   private record Written(Bulk.Outcome<ThreadItem> threads, Bulk.Outcome<MessageItem> messages,
                          List<AttachmentRow> attempted, Bulk.Outcome<AttachmentRow> attachments) {}
 
-  private Future<Counts> commit(SqlConnection tx, BatchRows rows, Position next, boolean rowByRow) {
+  private Future<Committed> commit(SqlConnection tx, BatchRows rows, Position next, boolean rowByRow) {
     Job job = state.job();
     return seen(tx, rows).compose(prior -> upsert(tx, rows, rowByRow).compose(written -> {
       Map<String, DeadLetter> letters = new LinkedHashMap<>(rows.bad);
@@ -78,17 +84,41 @@ final class BatchWriter {
           .compose(v -> ThreadSink.recount(tx, rows.touchedThreads))
           .compose(v -> JobStore.checkpoint(tx, job, phase, state.checkpoint(after, next)))
           .compose(v -> state.progressIfDue(tx, after))
-          .map(v -> delta);
+          .map(v -> new Committed(delta, openFresh(rows, prior)));
     }));
   }
 
+  /** The threads this run opened new to the job and has not finished copying. */
+  private static Set<String> openFresh(BatchRows rows, Seen prior) {
+    Set<String> open = new HashSet<>();
+    for (String t : rows.touchedThreads) {
+      if (!prior.threads.contains(t) && !rows.endedThreads.contains(t)) open.add(t);
+    }
+    return open;
+  }
+
+  /**
+   * A message or attachment row, or its dead letter, can be this job's only if the job counted the
+   * message's thread before it, so only the items of such threads are looked up. The threads this run
+   * opened new to the job and is still copying are known not to be such threads without asking. A batch of
+   * new threads, the usual one, thus costs one lookup per thread instead of one per item.
+   */
   private Future<Seen> seen(SqlConnection tx, BatchRows rows) {
     Job job = state.job();
-    return ThreadSink.writtenBy(tx, job.jobId(), rows.threads.keySet()).compose(t ->
-        MessageSink.messagesWrittenBy(tx, job.jobId(), List.copyOf(rows.messages.values())).compose(m ->
-            MessageSink.attachmentsWrittenBy(tx, job.jobId(), rows.attachments.keySet()).compose(a ->
-                DeadLetterSink.recordedBy(tx, job.accountId(), job.jobId(), rows.possibleDeadLetters())
-                    .map(d -> new Seen(t, m, a, d)))));
+    Set<String> open = state.openFresh();
+    List<String> unsure = rows.touchedThreads.stream().filter(t -> !open.contains(t)).toList();
+    return ThreadSink.countedBy(tx, job.accountId(), job.jobId(), unsure).compose(counted -> {
+      List<MessageItem> messages = rows.messages.values().stream()
+          .filter(m -> counted.contains(m.threadId())).toList();
+      Set<String> attachments = new HashSet<>();
+      rows.attachments.values().forEach(a -> {
+        if (counted.contains(a.threadId())) attachments.add(a.ref().attachmentId());
+      });
+      return MessageSink.messagesWrittenBy(tx, job.jobId(), messages).compose(m ->
+          MessageSink.attachmentsWrittenBy(tx, job.jobId(), attachments).compose(a ->
+              DeadLetterSink.recordedBy(tx, job.accountId(), job.jobId(), rows.possibleDeadLetters(counted))
+                  .map(d -> new Seen(counted, m, a, d))));
+    });
   }
 
   /** Threads first, then messages (they reference them), then the attachment records of the messages stored. */

@@ -7,6 +7,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
 
+import java.util.Set;
+
 /**
  * A phase's view of the run while it executes: the job, the committed counts and position
  * (updated only after each commit), and the progress pacing. Lives on the run's Vert.x context.
@@ -18,6 +20,7 @@ final class RunState {
   private final ProgressTracker tracker;
   private Counts counts;
   private Position position;
+  private Set<String> openFresh = Set.of();
 
   RunState(Job job, Settings.Migration settings, String progressPhase) {
     this.job = job;
@@ -63,6 +66,20 @@ final class RunState {
 
   JsonObject progress(String phase, Counts c) {
     return tracker.build(phase, c);
+  }
+
+  /**
+   * Threads this run found new to the job (no row or dead letter of the job) and has begun but not
+   * finished copying: every row of theirs the job holds, this run wrote from earlier batches, so a
+   * batch's later items of theirs need no look-up. Known only in memory; a resumed run starts empty.
+   */
+  Set<String> openFresh() {
+    return openFresh;
+  }
+
+  Future<Void> committed(Position next, Counts delta, Set<String> openFresh) {
+    this.openFresh = Set.copyOf(openFresh);
+    return committed(next, delta);
   }
 
   /** Takes in a committed batch; past the failure threshold the run fails (its dead letters are already stored). */

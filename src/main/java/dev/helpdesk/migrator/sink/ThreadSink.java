@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Migrated threads: upserted by thread id, so replaying any page never duplicates a row. */
@@ -37,7 +38,15 @@ public final class ThreadSink {
         updated_at = now()
       where t.thread_id = any($1)""";
 
-  private static final String WRITTEN_BY = "select thread_id from threads where thread_id = any($1) and migrated_job = $2";
+  /**
+   * The threads of $1 this job has counted already: it wrote their row, or dead-lettered them ($2 holds
+   * each thread's dead-letter key). Only such a thread can have messages or attachments this job counted.
+   */
+  private static final String COUNTED_BY = """
+      select k.n from unnest($1::text[], $2::text[]) with ordinality as k(id, letter, n)
+      where exists (select 1 from threads t where t.thread_id = k.id and t.migrated_job = $3)
+        or exists (select 1 from dead_letters d where d.account_id = $4 and d.kind = 'thread'
+          and d.source_key = k.letter and d.job_id = $3)""";
 
   public static Future<Bulk.Outcome<ThreadItem>> upsert(SqlClient tx, String accountId, long epoch, long jobId,
                                                         List<ThreadItem> threads, boolean rowByRow) {
@@ -70,13 +79,19 @@ public final class ThreadSink {
     return tx.preparedQuery(RECOUNT).execute(Tuple.of((Object) ids)).mapEmpty();
   }
 
-  /** Which of these threads this run has already written (and so already counted). */
-  public static Future<Set<String>> writtenBy(SqlClient tx, long jobId, Set<String> threadIds) {
-    String[] ids = threadIds.stream().filter(Text::storable).toArray(String[]::new);
-    if (ids.length == 0) return Future.succeededFuture(Set.of());
-    return tx.preparedQuery(WRITTEN_BY).execute(Tuple.of(ids, jobId)).map(rows -> {
+  /** Which of these threads this job has already counted: written, or recorded as a dead letter. */
+  public static Future<Set<String>> countedBy(SqlClient tx, String accountId, long jobId, List<String> threadIds) {
+    if (threadIds.isEmpty()) return Future.succeededFuture(Set.of());
+    int n = threadIds.size();
+    String[] ids = new String[n], letters = new String[n];
+    for (int i = 0; i < n; i++) {
+      String id = threadIds.get(i);
+      ids[i] = Text.storable(id) ? id : null;
+      letters[i] = DeadLetterSink.key(Map.of("accountId", accountId, "threadId", id));
+    }
+    return tx.preparedQuery(COUNTED_BY).execute(Tuple.of(ids, letters, jobId, accountId)).map(rows -> {
       Set<String> out = new HashSet<>();
-      rows.forEach(r -> out.add(r.getString(0)));
+      rows.forEach(r -> out.add(threadIds.get(r.getLong(0).intValue() - 1)));
       return out;
     });
   }

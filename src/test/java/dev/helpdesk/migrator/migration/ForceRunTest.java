@@ -29,16 +29,22 @@ class ForceRunTest {
   static SeedSummary replay;
   static SeedSummary shrink;
   static SeedSummary future;
+  static SeedSummary futureDirty;
 
   @BeforeAll
   static void start(Vertx vertx) {
-    svc = TestService.prepare(vertx).configure(c -> c.put("MIGRATION_BATCH_SIZE", 25)).start();
+    // the dirty account is small: its planted bad records are far more than 5 % of its items
+    svc = TestService.prepare(vertx).configure(c -> c.put("MIGRATION_BATCH_SIZE", 25)
+        .put("MIGRATION_MAX_FAILURE_RATIO", 1.0)).start();
     Profile small = Profile.SAMPLE.withThreads(12, 12);
     replay = svc.seed(small, 51, List.of("fr-replay"));
     shrink = svc.seed(small, 52, List.of("fr-shrink"));
     // "now" of this data lies ahead: a part of its threads has lastMessageAt after the run starts
     future = TestService.await(Future.fromCompletionStage(DataGenerator.seed(TestService.dynalite().client(),
         svc.tables, small, 53, List.of("fr-future"), svc.simulator.mediaBaseUrl(),
+        System.currentTimeMillis() + 40L * 24 * 3600 * 1000)));
+    futureDirty = TestService.await(Future.fromCompletionStage(DataGenerator.seed(TestService.dynalite().client(),
+        svc.tables, Profile.DIRTY.withThreads(16, 16), 54, List.of("fr-future-dirty"), svc.simulator.mediaBaseUrl(),
         System.currentTimeMillis() + 40L * 24 * 3600 * 1000)));
   }
 
@@ -108,6 +114,31 @@ class ForceRunTest {
     assertEquals(s.goodMessages(), recon.getJsonObject("messages").getLong("itemsRead"), recon.encode());
     assertEquals(s.goodThreads(), recon.getJsonObject("threads").getLong("itemsRead"), recon.encode());
     assertEquals(s.goodAttachments(), recon.getJsonObject("attachments").getLong("rowsWritten"), recon.encode());
+  }
+
+  /** Bad records, refused media and good rows of threads that catch-up copies a second time: each counted once. */
+  @Test
+  void catchUpCountsTheRowsAndDeadLettersOfThreadsItCopiesAgainOnce() {
+    String id = "fr-future-dirty";
+    svc.createAccount(id);
+    SeedSummary.AccountSummary s = futureDirty.account(id);
+    assertTrue(s.goodThreadsSince(System.currentTimeMillis() + 60_000) > 0, "the seed must reach past the run start");
+    assertFalse(s.badRecords().isEmpty(), "the seed must hold bad records");
+    JsonObject recon = migrateToCompletion(id, false).getJsonObject("reconciliation");
+    assertEquals(Parity.expected(svc, id, s), Parity.actual(svc, id));
+    assertEquals(svc.count("select count(*) from threads where account_id = ?", id),
+        recon.getJsonObject("threads").getLong("rowsWritten"), recon.encode());
+    assertEquals(svc.count("select count(*) from messages where account_id = ?", id),
+        recon.getJsonObject("messages").getLong("rowsWritten"), recon.encode());
+    assertEquals(svc.count("select count(*) from attachments where account_id = ? and state = 'copied'", id),
+        recon.getJsonObject("attachments").getLong("rowsWritten"), recon.encode());
+    for (String kind : List.of("thread", "message", "attachment")) {
+      JsonObject k = recon.getJsonObject(kind + "s");
+      assertEquals(svc.count("select count(*) from dead_letters where account_id = ? and kind = '" + kind
+          + "' and resolved_at is null", id), k.getLong("deadLetters"), kind + ": " + recon.encode());
+      assertTrue(k.getBoolean("ok"), recon.encode());
+    }
+    assertTrue(recon.getJsonObject("messages").getLong("deadLetters") > 0, recon.encode());
   }
 
   private static void delete(String table, Map<String, AttributeValue> item, String hash, String range) {
