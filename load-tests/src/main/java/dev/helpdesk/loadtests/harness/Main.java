@@ -191,7 +191,8 @@ public final class Main {
     s.seed = o.lng("seed", 1);
     s.accountIds = Stack.accountIds(s.profile, s.seed, o.integer("accounts", 4));
     s.staggerMs = o.lng("stagger-ms", 250);
-    s.jvmOpts = o.str("service-jvm-opts", "-Xmx1g");
+    // what the service is deployed with, then this invocation's options (later ones win)
+    s.jvmOpts = String.join(" ", ServiceChild.deployedJvmOptions(root)) + " " + o.str("service-jvm-opts", "-Xmx1g");
     s.mediaLatencyMs = o.lng("media-latency-ms", 0);
     s.simFromMemory = !o.str("sim-answers", "memory").equals("dynamodb");
     Map<String, String> defaults = configDefaults(root);

@@ -35,6 +35,16 @@ final class ServiceChild implements AutoCloseable {
     this.http = http;
   }
 
+  /** The options of {@code conf/jvm.options}, which the deployed service starts with (comments and blank lines dropped). */
+  static List<String> deployedJvmOptions(Path root) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(root.resolve("conf/jvm.options"))) {
+      String opt = line.strip();
+      if (!opt.isEmpty() && !opt.startsWith("#")) out.add(opt);
+    }
+    return out;
+  }
+
   /**
    * @param env the service's configuration (CONTRACT §4 names), laid over conf/config.json by the
    *            service's own SettingsLoader
