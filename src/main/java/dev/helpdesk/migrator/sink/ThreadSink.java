@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,13 +41,16 @@ public final class ThreadSink {
 
   /**
    * The threads of $1 this job has counted already: it wrote their row, or dead-lettered them ($2 holds
-   * each thread's dead-letter key). Only such a thread can have messages or attachments this job counted.
+   * the threads' dead-letter keys). Only such a thread can have messages or attachments this job counted.
+   * Written as {@code = any} look-ups: a first form, the unnested arrays with {@code exists (...) or exists (...)},
+   * made the messages phases slower than the four per-item look-ups it replaced (WHALE 0.3: 25.8 and 26.4 s
+   * against 23.1 s).
    */
   private static final String COUNTED_BY = """
-      select k.n from unnest($1::text[], $2::text[]) with ordinality as k(id, letter, n)
-      where exists (select 1 from threads t where t.thread_id = k.id and t.migrated_job = $3)
-        or exists (select 1 from dead_letters d where d.account_id = $4 and d.kind = 'thread'
-          and d.source_key = k.letter and d.job_id = $3)""";
+      select thread_id, true from threads where thread_id = any($1) and migrated_job = $3
+      union all
+      select source_key, false from dead_letters
+      where account_id = $4 and kind = 'thread' and source_key = any($2) and job_id = $3""";
 
   public static Future<Bulk.Outcome<ThreadItem>> upsert(SqlClient tx, String accountId, long epoch, long jobId,
                                                         List<ThreadItem> threads, boolean rowByRow) {
@@ -82,16 +86,13 @@ public final class ThreadSink {
   /** Which of these threads this job has already counted: written, or recorded as a dead letter. */
   public static Future<Set<String>> countedBy(SqlClient tx, String accountId, long jobId, List<String> threadIds) {
     if (threadIds.isEmpty()) return Future.succeededFuture(Set.of());
-    int n = threadIds.size();
-    String[] ids = new String[n], letters = new String[n];
-    for (int i = 0; i < n; i++) {
-      String id = threadIds.get(i);
-      ids[i] = Text.storable(id) ? id : null;
-      letters[i] = DeadLetterSink.key(Map.of("accountId", accountId, "threadId", id));
-    }
+    Map<String, String> byLetter = new HashMap<>();
+    for (String id : threadIds) byLetter.put(DeadLetterSink.key(Map.of("accountId", accountId, "threadId", id)), id);
+    String[] ids = threadIds.stream().filter(Text::storable).toArray(String[]::new);
+    String[] letters = byLetter.keySet().toArray(String[]::new);
     return tx.preparedQuery(COUNTED_BY).execute(Tuple.of(ids, letters, jobId, accountId)).map(rows -> {
       Set<String> out = new HashSet<>();
-      rows.forEach(r -> out.add(threadIds.get(r.getLong(0).intValue() - 1)));
+      rows.forEach(r -> out.add(r.getBoolean(1) ? r.getString(0) : byLetter.get(r.getString(0))));
       return out;
     });
   }
