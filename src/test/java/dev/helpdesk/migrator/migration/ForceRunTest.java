@@ -104,13 +104,8 @@ class ForceRunTest {
 
   @Test
   void threadsActiveAfterTheRunStartedAreCopiedAgainByCatchUpWithoutCountingTwice() {
-    String id = "fr-future";
-    svc.createAccount(id);
-    SeedSummary.AccountSummary s = future.account(id);
-    assertTrue(s.goodThreadsSince(System.currentTimeMillis() + 60_000) > 0, "the seed must reach past the run start");
-    JsonObject account = migrateToCompletion(id, false);
-    assertEquals(Parity.expected(svc, id, s), Parity.actual(svc, id));
-    JsonObject recon = account.getJsonObject("reconciliation");
+    SeedSummary.AccountSummary s = future.account("fr-future");
+    JsonObject recon = migrateWithCatchUp(s);
     assertEquals(s.goodMessages(), recon.getJsonObject("messages").getLong("itemsRead"), recon.encode());
     assertEquals(s.goodThreads(), recon.getJsonObject("threads").getLong("itemsRead"), recon.encode());
     assertEquals(s.goodAttachments(), recon.getJsonObject("attachments").getLong("rowsWritten"), recon.encode());
@@ -120,12 +115,9 @@ class ForceRunTest {
   @Test
   void catchUpCountsTheRowsAndDeadLettersOfThreadsItCopiesAgainOnce() {
     String id = "fr-future-dirty";
-    svc.createAccount(id);
     SeedSummary.AccountSummary s = futureDirty.account(id);
-    assertTrue(s.goodThreadsSince(System.currentTimeMillis() + 60_000) > 0, "the seed must reach past the run start");
     assertFalse(s.badRecords().isEmpty(), "the seed must hold bad records");
-    JsonObject recon = migrateToCompletion(id, false).getJsonObject("reconciliation");
-    assertEquals(Parity.expected(svc, id, s), Parity.actual(svc, id));
+    JsonObject recon = migrateWithCatchUp(s);
     assertEquals(svc.count("select count(*) from threads where account_id = ?", id),
         recon.getJsonObject("threads").getLong("rowsWritten"), recon.encode());
     assertEquals(svc.count("select count(*) from messages where account_id = ?", id),
@@ -139,6 +131,16 @@ class ForceRunTest {
       assertTrue(k.getBoolean("ok"), recon.encode());
     }
     assertTrue(recon.getJsonObject("messages").getLong("deadLetters") > 0, recon.encode());
+  }
+
+  /** Migrates an account part of whose threads move past the run's start (catch-up copies them again); checks parity. */
+  private static JsonObject migrateWithCatchUp(SeedSummary.AccountSummary s) {
+    String id = s.accountId();
+    svc.createAccount(id);
+    assertTrue(s.goodThreadsSince(System.currentTimeMillis() + 60_000) > 0, "the seed must reach past the run start");
+    JsonObject recon = migrateToCompletion(id, false).getJsonObject("reconciliation");
+    assertEquals(Parity.expected(svc, id, s), Parity.actual(svc, id));
+    return recon;
   }
 
   private static void delete(String table, Map<String, AttributeValue> item, String hash, String range) {
