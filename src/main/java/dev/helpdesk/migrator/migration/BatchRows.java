@@ -71,7 +71,7 @@ final class BatchRows {
   }
 
   static String threadKey(ThreadItem t) {
-    return DeadLetterSink.key(Map.of("accountId", t.accountId(), "threadId", t.threadId()));
+    return DeadLetterSink.threadKey(t.accountId(), t.threadId());
   }
 
   static String messageKey(MessageItem m) {
@@ -95,15 +95,13 @@ final class BatchRows {
 
   /**
    * The dead letters this job may already have recorded for this batch: the bad records found in it,
-   * and whatever the rows of {@code countedThreads} could have produced. The rows of any other thread
-   * are new to the job, and so are their dead letters.
+   * and whatever the messages and attachments of {@code countedThreads} could have produced (those
+   * threads' own letters are what made them counted). The rows of any other thread are new to the job,
+   * and so are their dead letters.
    */
   List<DeadLetter> possibleDeadLetters(Set<String> countedThreads) {
     List<DeadLetter> all = new java.util.ArrayList<>(bad.values());
     if (countedThreads.isEmpty()) return all;
-    threads.values().forEach(t -> {
-      if (countedThreads.contains(t.threadId())) all.add(new DeadLetter("thread", threadKey(t), ""));
-    });
     messages.values().forEach(m -> {
       if (countedThreads.contains(m.threadId())) all.add(new DeadLetter("message", messageKey(m), ""));
     });

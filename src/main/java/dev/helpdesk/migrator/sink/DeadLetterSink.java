@@ -52,6 +52,11 @@ public final class DeadLetterSink {
     return new JsonObject(new TreeMap<String, Object>(attributes)).encode();
   }
 
+  /** The source key of a thread's dead letter. */
+  public static String threadKey(String accountId, String threadId) {
+    return key(Map.of("accountId", accountId, "threadId", threadId));
+  }
+
   public static Future<Void> upsert(SqlClient tx, String accountId, long jobId, Collection<DeadLetter> letters) {
     if (letters.isEmpty()) return Future.succeededFuture();
     int n = letters.size(), i = 0;

@@ -87,7 +87,7 @@ public final class ThreadSink {
   public static Future<Set<String>> countedBy(SqlClient tx, String accountId, long jobId, List<String> threadIds) {
     if (threadIds.isEmpty()) return Future.succeededFuture(Set.of());
     Map<String, String> byLetter = new HashMap<>();
-    for (String id : threadIds) byLetter.put(DeadLetterSink.key(Map.of("accountId", accountId, "threadId", id)), id);
+    for (String id : threadIds) byLetter.put(DeadLetterSink.threadKey(accountId, id), id);
     String[] ids = threadIds.stream().filter(Text::storable).toArray(String[]::new);
     String[] letters = byLetter.keySet().toArray(String[]::new);
     return tx.preparedQuery(COUNTED_BY).execute(Tuple.of(ids, letters, jobId, accountId)).map(rows -> {
