@@ -38,10 +38,13 @@ class KillNineTest {
         .put("MIGRATION_SWEEP_MS", 300)
         // Each short-lived instance works about a second before its kill; unthrottled, the pipeline
         // finished the account within three of twenty kills and the rest hit a completed account.
-        // A read rate stretches the run over the kills without a bigger account to seed: at 10 Query
-        // requests/s a CI run (lanes, channels claimed before the SDK warm-up) finished the account
-        // after 8 of the kills; 4/s leaves work for all twenty.
-        .put("DYNAMODB_READ_RATE_TOTAL", 4)
+        // A read rate stretches the run over the kills without a bigger account to seed. The account
+        // takes about 155 Query requests (one per thread, plus the thread pages); an instance sends at
+        // most a full bucket (one second of rate) plus its rate times its life of 0.2-1.7 s after
+        // taking the job. At 4/s that is up to 11 requests an instance, so twenty instances could
+        // finish the account, and a CI run did after 9 kills; at 2/s it is at most 5.5 (110 for all
+        // twenty), so every kill lands mid-run.
+        .put("DYNAMODB_READ_RATE_TOTAL", 2)
         .put("CONFIG_FILE", "conf/config.json"));
   }
 
@@ -77,8 +80,11 @@ class KillNineTest {
       instance.kill();
       if (!done) landed++;
       long t0 = System.currentTimeMillis();
-      // all but the last instance live about a second: they start with the fast-start options
-      instance = ServiceProcess.start("k9-" + k, env.config, k < kills ? ServiceProcess.SHORT_LIVED : List.of());
+      // all but the last instance live about a second: they start with the fast-start options; the
+      // last one finishes the account at full read speed
+      instance = k < kills
+          ? ServiceProcess.start("k9-" + k, env.config, ServiceProcess.SHORT_LIVED)
+          : ServiceProcess.start("k9-" + k, env.config.copy().put("DYNAMODB_READ_RATE_TOTAL", 0));
       long took = System.currentTimeMillis() - t0;
       restartMs += took;
       worstRestartMs = Math.max(worstRestartMs, took);
