@@ -31,8 +31,13 @@ class ThreeInstancesTest {
 
   @BeforeAll
   static void start(Vertx vertx) {
+    // No instance dies here, so a second claim of a job can only be a claim bug, provided no lease
+    // expires on its own: a loaded machine once held a heartbeat past the tests' usual 3 s lease and
+    // a job was (correctly) taken over, so these instances keep their leases 20 s.
     env = TestService.prepare(vertx).configure(c -> c.put("CONFIG_FILE", "conf/config.json")
-        .put("MIGRATION_ACCOUNTS_PARALLEL", 4));
+        .put("MIGRATION_ACCOUNTS_PARALLEL", 4)
+        .put("MIGRATION_LEASE_TTL_MS", 20_000)
+        .put("MIGRATION_HEARTBEAT_MS", 2000));
     for (int i = 0; i < 3; i++) instances.add(ServiceProcess.start("three-" + i, env.config));
   }
 
