@@ -101,15 +101,9 @@ public final class BlobStore {
     partDir = dir;
   }
 
-  /** Starts a new blob: a fresh {@code .part} file that rejects bytes past {@code maxBytes}. */
-  public Future<BlobWriter> newWriter(long maxBytes) {
-    Path dir = partDir;
-    String part = dir.resolve(UUID.randomUUID() + PART_SUFFIX).toString();
-    OpenOptions create = new OpenOptions().setWrite(true).setCreateNew(true);
-    // the part directory exists from init() on: creating it again for every blob was a worker hop each
-    return fs.open(part, create)
-        .recover(e -> fs.mkdirs(dir.toString()).compose(v -> fs.open(part, create)))
-        .map(file -> new BlobWriter(this, file, part, maxBytes));
+  /** Starts a new blob: its {@code .part} file is created with its first bytes, and it rejects bytes past {@code maxBytes}. */
+  public BlobWriter newWriter(long maxBytes) {
+    return new BlobWriter(vertx, this, partDir.resolve(UUID.randomUUID() + PART_SUFFIX), maxBytes);
   }
 
   /**
@@ -212,30 +206,19 @@ public final class BlobStore {
     return fs.props(path).compose(props -> response.sendFile(path, 0, props.size()));
   }
 
-  /**
-   * Moves a finished, synced part file to its content address; a twin already there wins. One
-   * worker task for the whole step: as separate file-system calls it was four hops per blob.
-   */
-  Future<StoredBlob> publish(String part, String sha256, long size) {
+  /** On a worker: moves a finished, synced part file to its content address; a twin already there wins. */
+  StoredBlob publishBlocking(Path part, String sha256, long size) throws IOException {
     Path target = Path.of(pathOf(sha256));
-    return vertx.executeBlocking(() -> {
-      Path from = Path.of(part);
-      if (Files.exists(target)) {
-        Files.deleteIfExists(from);
-      } else {
-        Files.createDirectories(target.getParent());
-        try {
-          Files.move(from, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.FileAlreadyExistsException twin) {
-          Files.deleteIfExists(from);
-        }
+    if (Files.exists(target)) {
+      Files.deleteIfExists(part);
+    } else {
+      Files.createDirectories(target.getParent());
+      try {
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (java.nio.file.FileAlreadyExistsException twin) {
+        Files.deleteIfExists(part);
       }
-      return new StoredBlob(sha256, size);
-    }, false);
-  }
-
-  Future<Void> discard(String part) {
-    return fs.delete(part).recover(e -> fs.exists(part)
-        .compose(still -> still ? Future.failedFuture(e) : Future.succeededFuture()));
+    }
+    return new StoredBlob(sha256, size);
   }
 }

@@ -181,11 +181,7 @@ public final class MediaFetcher {
       }
     }
     String contentType = contentType(response.getHeader("Content-Type"));
-    return store.newWriter(settings.maxBytes()).transform(ar -> {
-      if (ar.succeeded()) return new Transfer(request, response, ar.result(), contentType).run();
-      abandon(request, response);
-      return Future.succeededFuture(new Outcome(null, storage(ar.cause())));
-    });
+    return new Transfer(request, response, store.newWriter(settings.maxBytes()), contentType).run();
   }
 
   /** Streams one 200 body into a writer; completes after the blob is published or its part file removed. */

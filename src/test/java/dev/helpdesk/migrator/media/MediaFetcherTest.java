@@ -50,6 +50,10 @@ class MediaFetcherTest {
   private final AtomicInteger holdInFlight = new AtomicInteger();
   private final AtomicInteger holdMaxInFlight = new AtomicInteger();
   private final byte[] photo = randomBytes(40_000, 1);
+  /** /long sends all of it but its last chunk, then waits for this. */
+  private final io.vertx.core.Promise<Void> releaseLong = io.vertx.core.Promise.promise();
+  private static final int LONG_CHUNK = 32 * 1024;
+  private final byte[] longBody = randomBytes(64 * LONG_CHUNK + 1000, 6);
 
   @TempDir Path dir;
   private Vertx vertx;
@@ -77,11 +81,15 @@ class MediaFetcherTest {
   }
 
   private MediaFetcher fetcher(int concurrency, long timeoutMs) {
+    return fetcher(concurrency, timeoutMs, MAX_BYTES);
+  }
+
+  private MediaFetcher fetcher(int concurrency, long timeoutMs, long maxBytes) {
     // Both local servers are allow-listed, so the redirect test proves redirects are never followed
     // even to a host the token could legitimately go to.
     Settings.Media settings = new Settings.Media(TOKEN,
         Set.of("127.0.0.1:" + media.actualPort(), "127.0.0.1:" + elsewhere.actualPort()),
-        timeoutMs, 3, MAX_BYTES, concurrency);
+        timeoutMs, 3, maxBytes, concurrency);
     return new MediaFetcher(vertx, settings, store, new MediaFetcher.Tuning(new Backoff(10, 40), 1000, 10_000));
   }
 
@@ -111,6 +119,15 @@ class MediaFetcherTest {
         res.setChunked(true);
         for (int i = 0; i < 10; i++) res.write(Buffer.buffer(randomBytes(16 * 1024, 10 + i))).onFailure(e -> {});
         res.end().onFailure(e -> {});
+      }
+      case "/long" -> {
+        res.setChunked(true).putHeader("Content-Type", "video/mp4");
+        int last = longBody.length - 1000;
+        for (int at = 0; at < last; at += LONG_CHUNK) {
+          res.write(Buffer.buffer(java.util.Arrays.copyOfRange(longBody, at, at + LONG_CHUNK))).onFailure(e -> {});
+        }
+        releaseLong.future().onComplete(v ->
+            res.end(Buffer.buffer(java.util.Arrays.copyOfRange(longBody, last, longBody.length))).onFailure(e -> {}));
       }
       case "/big-declared" -> res.end(Buffer.buffer(randomBytes((int) MAX_BYTES + 1, 4)));
       case "/exactly-max" -> res.end(Buffer.buffer(randomBytes((int) MAX_BYTES, 5)));
@@ -257,6 +274,30 @@ class MediaFetcherTest {
   }
 
   @Test
+  void aLongBodyIsOnDiskWhileItStreamsNotHeldInMemory() throws Exception {
+    fetcher.close().await(5, TimeUnit.SECONDS);
+    fetcher = fetcher(4, 10_000, 8L * 1024 * 1024);
+    Future<Fetched> fetched = fetcher.fetch("att-long", url("/long"));
+    long sent = longBody.length - 1000;
+    long deadline = System.currentTimeMillis() + 10_000;
+    long onDisk = 0;
+    while (System.currentTimeMillis() < deadline && onDisk < sent - BlobWriter.MAX_QUEUED) {
+      Thread.sleep(20);
+      onDisk = partBytes();
+    }
+    assertTrue(onDisk >= sent - BlobWriter.MAX_QUEUED,
+        "of " + sent + " bytes received so far, " + onDisk + " are in the part file: at most MAX_QUEUED may wait in memory");
+    assertFalse(fetched.isComplete());
+    releaseLong.complete();
+    Fetched f = fetched.await(10, TimeUnit.SECONDS);
+    assertEquals(sha256(longBody), f.sha256());
+    assertEquals(longBody.length, f.size());
+    Path file = dir.resolve(f.sha256().substring(0, 2)).resolve(f.sha256().substring(2, 4)).resolve(f.sha256());
+    assertArrayEquals(longBody, Files.readAllBytes(file));
+    assertNoPartials();
+  }
+
+  @Test
   void downloadsInFlightAreBoundedByConcurrency() throws Exception {
     fetcher.close().await(5, TimeUnit.SECONDS);
     fetcher = fetcher(2, TIMEOUT_MS);
@@ -337,6 +378,20 @@ class MediaFetcherTest {
   private void assertNoPartials() throws Exception {
     try (Stream<Path> s = Files.walk(dir)) {
       assertEquals(List.of(), s.filter(p -> p.toString().endsWith(".part")).toList());
+    }
+  }
+
+  private long partBytes() throws Exception {
+    try (Stream<Path> s = Files.walk(dir)) {
+      long total = 0;
+      for (Path p : s.filter(p -> p.toString().endsWith(".part")).toList()) {
+        try {
+          total += Files.size(p);
+        } catch (java.nio.file.NoSuchFileException movedMeanwhile) {
+          // published between the walk and the size
+        }
+      }
+      return total;
     }
   }
 
