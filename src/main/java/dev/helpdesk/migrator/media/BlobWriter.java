@@ -48,8 +48,8 @@ public final class BlobWriter {
 
   private List<Buffer> held = new ArrayList<>();
   private long heldBytes;
-  /** Held plus being written by the running task. */
-  private long queuedBytes;
+  /** Bytes of the running task's batch. */
+  private long writingBytes;
   private long size;
   private boolean running;
   private Throwable error;
@@ -84,18 +84,13 @@ public final class BlobWriter {
       if (error != null) return true;
       held.add(chunk);
       heldBytes += chunk.length();
-      queuedBytes += chunk.length();
     }
     pump();
     return true;
   }
 
-  public synchronized long size() {
-    return size;
-  }
-
   public synchronized boolean writeQueueFull() {
-    return error == null && queuedBytes >= MAX_QUEUED;
+    return error == null && heldBytes + writingBytes >= MAX_QUEUED;
   }
 
   public synchronized void drainHandler(Handler<Void> handler) {
@@ -119,7 +114,6 @@ public final class BlobWriter {
       if (ending != null) return ending.mapEmpty();
       aborted = Promise.promise();
       ending = aborted.future();
-      queuedBytes -= heldBytes;
       held = new ArrayList<>();
       heldBytes = 0;
     }
@@ -130,9 +124,10 @@ public final class BlobWriter {
   /** Starts the next task when none runs and there is something to do. */
   private void pump() {
     List<Buffer> batch;
-    long batchBytes;
     boolean last;
     boolean discard;
+    Promise<Void> abortedNow;
+    Throwable failure;
     synchronized (this) {
       if (running) return;
       discard = aborted != null || (committed != null && error != null);
@@ -141,17 +136,13 @@ public final class BlobWriter {
       if (discard && (aborted != null ? aborted : committed).future().isComplete()) return;
       running = true;
       batch = held;
-      batchBytes = heldBytes;
+      writingBytes = heldBytes;
       held = new ArrayList<>();
       heldBytes = 0;
+      abortedNow = aborted;
+      failure = error;
     }
     if (discard) {
-      Promise<Void> abortedNow;
-      Throwable failure;
-      synchronized (this) {
-        abortedNow = aborted;
-        failure = error;
-      }
       vertx.executeBlocking(() -> {
         discardBlocking();
         return null;
@@ -167,22 +158,21 @@ public final class BlobWriter {
     vertx.executeBlocking(() -> {
       append(batch);
       return last ? finish() : null;
-    }, false).onComplete(ar -> afterTask(batchBytes, last, ar.succeeded() ? ar.result() : null, ar.cause()));
+    }, false).onComplete(ar -> afterTask(last, ar.succeeded() ? ar.result() : null, ar.cause()));
   }
 
-  private void afterTask(long batchBytes, boolean last, BlobStore.StoredBlob stored, Throwable failure) {
+  private void afterTask(boolean last, BlobStore.StoredBlob stored, Throwable failure) {
     Handler<Void> drain = null;
     synchronized (this) {
       running = false;
-      queuedBytes -= batchBytes;
+      writingBytes = 0;
       if (failure != null && error == null) {
         error = failure;
         // the caller may be paused waiting for a drain: let the body run to its end and the commit report this
-        queuedBytes -= heldBytes;
         held = new ArrayList<>();
         heldBytes = 0;
       }
-      if (drainHandler != null && (error != null || queuedBytes <= MAX_QUEUED / 2)) {
+      if (drainHandler != null && (error != null || heldBytes <= MAX_QUEUED / 2)) {
         drain = drainHandler;
         drainHandler = null;
       }
