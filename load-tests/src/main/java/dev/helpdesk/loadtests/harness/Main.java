@@ -129,6 +129,8 @@ public final class Main {
       knownKey(defaults, kv[0]);
       s.baselineKnobs.put(kv[0], kv[1]);
     }
+    s.recentDays = Integer.parseInt(s.baselineKnobs.getOrDefault("MIGRATION_RECENT_DAYS",
+        defaults.getOrDefault("MIGRATION_RECENT_DAYS", "30")));
     if (sweep) {
       for (String spec : o.all("sweep")) {
         String[] kv = spec.split("=", 2);

@@ -53,6 +53,8 @@ final class Report {
     boolean simFromMemory;
     /** M, D and the latency bound, when measured (the attachments preset) */
     MediaCeilings.Result media;
+    /** MIGRATION_RECENT_DAYS of the baseline: which seeded threads a recent phase copies */
+    int recentDays = 30;
   }
 
   /** The folder written, and what could not be written in it (a chart or the full summary), with the reason. */
