@@ -288,7 +288,7 @@ public final class Main {
     System.err.println("""
         usage: ./dev load-test <command> [options]
           quick                      ~3 min: seed, ceilings, 3 baseline runs, a small sweep, report
-          whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1), 3 runs, report
+          whale [--scale 0.01]       one WHALE account (1,000,000 messages at scale 1) under -Xmx256m, 3 runs, report
           latency [--scale 0.1]      20 TYPICAL accounts started at once, 3 runs, report (the latency and status API targets)
           fleet [--accounts 500]     FLEET accounts arriving every 20 ms, 3 runs, ceilings over all accounts, report
           attachments [--scale 0.05] attachments only, media latency 50 ms: MEDIA_CONCURRENCY 4,16,64,256 vs M, D, c/latency
