@@ -35,6 +35,8 @@ class CrashAndHandOverTest {
         .put("MIGRATION_ACCOUNTS_PARALLEL", 2)
         .put("MIGRATION_BATCH_SIZE", 50)
         .put("MIGRATION_PROGRESS_INTERVAL_MS", 100)
+        // the 120-thread account takes seconds whatever the machine's speed, so the kill lands mid-run
+        .put("DYNAMODB_READ_RATE_TOTAL", 40)
         .put("CONFIG_FILE", "conf/config.json"));
   }
 
