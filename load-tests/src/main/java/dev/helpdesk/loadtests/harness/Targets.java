@@ -3,8 +3,6 @@ package dev.helpdesk.loadtests.harness;
 import static dev.helpdesk.loadtests.harness.Histograms.median;
 import static dev.helpdesk.loadtests.harness.RunTable.f;
 
-import dev.helpdesk.loadtests.data.SeedSummary;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +18,7 @@ import java.util.regex.Pattern;
 final class Targets {
   /** Latency targets are set for this many TYPICAL accounts starting at once. */
   static final int LATENCY_ACCOUNTS = 20;
-  /** Heap "flat": the median heap of the run's last third at most this many times the first third's. */
+  /** Heap "flat": the median heap left after each collection in the run's last third at most this many times the middle third's. */
   static final double FLAT_RATIO = 1.25;
   /** Heap samples each third must hold for a trend (one every 500 ms). */
   static final int MIN_SAMPLES_PER_THIRD = 3;
@@ -91,9 +89,10 @@ final class Targets {
             : "issue 4 sets it for one whale account and for the fleet; this workload is " + workload());
     cpu();
     latency("channels_only p95", "time to `channels_only` p95 ≤ 250 ms, 20 TYPICAL accounts starting at once", r -> r.pct(r.toChannelsMs, 95),
-        250, "channels_only");
+        250, "channels_only", "");
+    double recentLimitMs = 3000;
     latency("recent p95", "time to `recent_messages_only` p95 ≤ 3 s, 20 TYPICAL accounts starting at once", r -> r.pct(r.toRecentMs, 95),
-        3000, "recent_messages_only", recentFloor());
+        recentLimitMs, "recent_messages_only", RecentFloor.describe(s, recentLimitMs));
     status();
     peakHeap();
     heapFlat();
@@ -143,10 +142,6 @@ final class Targets {
     checks.add(upper("CPU per message", target, us, 40, "µs", jvm));
   }
 
-  private void latency(String name, String target, ToDoubleFunction<RunResult> p95, double limitMs, String status) {
-    latency(name, target, p95, limitMs, status, "");
-  }
-
   /** @param floor what this machine's ceilings allow at best, for the conditions column ("" when unknown) */
   private void latency(String name, String target, ToDoubleFunction<RunResult> p95, double limitMs, String status, String floor) {
     if (!latencyWorkload()) {
@@ -159,33 +154,6 @@ final class Targets {
       return;
     }
     checks.add(upper(name, target, ms, limitMs, "ms", latencyNote() + sep(floor)));
-  }
-
-  /**
-   * A lower bound of the recent p95 on this machine: whatever the schedule, the account at the 95th percentile reaches
-   * {@code recent_messages_only} only after the recent items of at least that many accounts are read and written, so
-   * after those of the ones with the fewest, moved at the ceilings of this invocation (C, and R for the reads alone).
-   * The cutoff is taken at seeding; the run's own is a little later, which leaves out at most the threads of those
-   * minutes.
-   */
-  String recentFloor() {
-    if (!latencyWorkload() || s.seeded == null || s.ceilings == null || !(s.ceilings.c() > 0)) return "";
-    long cutoff = s.seeded.nowMs() - s.recentDays * 86_400_000L;
-    List<Long> items = new ArrayList<>();
-    for (String id : s.accountIds) {
-      SeedSummary.AccountSummary a = s.seeded.accounts().get(id);
-      if (a != null) items.add(a.goodThreadsSince(cutoff) + a.goodMessagesInThreadsSince(cutoff));
-    }
-    if (items.size() != s.accountIds.size()) return "";
-    items.sort(null);
-    int k = (int) Math.ceil(0.95 * items.size());
-    long first = items.subList(0, k).stream().mapToLong(Long::longValue).sum();
-    double atC = first / s.ceilings.c() * 1000;
-    double atR = first / s.ceilings.r() * 1000;
-    return String.format(Locale.ROOT, "floor on this machine: the %d accounts with the fewest recent items (threads with "
-            + "`lastMessageAt` in the last %d days and their messages) hold %s items, which take %s ms to read and write at C "
-            + "(%s ms to read alone at R)%s", k, s.recentDays, f(first), f(atC), f(atR),
-        atC > 3000 ? ": the target lies below what this machine's DynamoDB and PostgreSQL allow" : "");
   }
 
   private void status() {
