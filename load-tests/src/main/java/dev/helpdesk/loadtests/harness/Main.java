@@ -144,6 +144,7 @@ public final class Main {
     }
     Path work = Files.createDirectories(root.resolve("target/load-tests").resolve(s.startedAt + "-" + s.name));
     long t0 = System.nanoTime();
+    Scratch scratch = new Scratch(o.flag("keep-attachments"));
     Vertx vertx = Vertx.vertx();
     MediaCeilings mediaCeilings = null;
     List<Integer> mediaConcurrency = List.of();
@@ -184,13 +185,14 @@ public final class Main {
           s.sweep.getOrDefault(MEDIA_KNOB, List.of()).forEach(v -> mediaC.add(Integer.parseInt(v)));
         }
         List<Integer> sorted = mediaC.stream().distinct().sorted().toList();
-        mediaCeilings = new MediaCeilings(stack, work);
+        mediaCeilings = new MediaCeilings(stack, work, scratch);
         mediaConcurrency = sorted;
         s.media = mediaCeilings.measure(s.accountIds, sorted, ints(o.str("disk-ceiling-threads", "4,16,64")),
             o.lng("media-ceiling-sec", 5) * 1000);
         Stack.log(String.format("M = %.0f attachments/s, D = %.0f files/s", s.media.m(), s.media.d()));
       }
-      Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList());
+      Runner runner = new Runner(vertx, http, stack, root, work, Arrays.stream(s.jvmOpts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList(),
+          scratch);
       int repeats = o.integer("repeats", 3);
       int sweepRepeats = o.integer("sweep-repeats", repeats);
       List<Map.Entry<String, String>> points = new ArrayList<>();
@@ -234,13 +236,14 @@ public final class Main {
       }
     } finally {
       s.durationSec = (System.nanoTime() - t0) / 1e9;
+      scratch.removeAll();
     }
     int sweepRuns = o.integer("sweep-repeats", o.integer("repeats", 3));
     if (sweepRuns < 3 && sweep) {
       s.notes.add("Sweep points other than the baseline ran " + sweepRuns + " time(s) each to keep this command short: indicative only.");
     }
     s.notes.add("Service logs of this invocation: `target/load-tests/" + work.getFileName() + "/` (not committed; the copied "
-        + "attachments are deleted after each run unless `--keep-attachments`).");
+        + "attachments are emptied after each run and deleted when the invocation ends (see Scratch), unless `--keep-attachments`).");
     Path reports = Path.of(o.str("reports-dir", root.resolve("load-tests/reports").toString()));
     try {
       Report.Written written = Report.write(reports, s);

@@ -110,10 +110,12 @@ final class MediaCeilings {
 
   private final Stack stack;
   private final Path scratchRoot;
+  private final Scratch scratch;
   private List<Attachment> all = List.of();
 
-  MediaCeilings(Stack stack, Path scratchRoot) {
+  MediaCeilings(Stack stack, Path scratchRoot, Scratch scratch) {
     this.stack = stack;
+    this.scratch = scratch;
     this.scratchRoot = scratchRoot;
   }
 
@@ -235,7 +237,7 @@ final class MediaCeilings {
     }
   }
 
-  /** t threads, each writing the next file the service's way; the scratch directory is removed after the trial. */
+  /** t threads, each writing the next file the service's way; its files are emptied after the trial and removed when the invocation ends (Scratch). */
   private Trial diskTrial(int threads, long trialMs) throws Exception {
     Path root = Files.createDirectories(scratchRoot.resolve("disk-ceiling-" + threads + "-" + UUID.randomUUID()));
     Path partDir = Files.createDirectories(root.resolve("tmp").resolve(UUID.randomUUID().toString()));
@@ -272,7 +274,7 @@ final class MediaCeilings {
       return new Trial("before", threads, files.get(), bytes.get(), (lastEnd.get() - t0) / 1e9, errors.get());
     } finally {
       pool.shutdownNow();
-      deleteTree(root);
+      scratch.done(root);
     }
   }
 
@@ -294,13 +296,5 @@ final class MediaCeilings {
     Path target = root.resolve(hex.substring(0, 2)).resolve(hex.substring(2, 4)).resolve(hex);
     Files.createDirectories(target.getParent());
     Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static void deleteTree(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | RuntimeException ignored) {
-      // best effort: target/ is cleaned by mvn clean anyway
-    }
   }
 }

@@ -31,11 +31,13 @@ final class Runner {
   private final Path root;
   private final Path workDir;
   private final List<String> jvmOpts;
+  private final Scratch scratch;
   private final JWTAuth jwtAuth;
   private final Map<String, String> jwts = new HashMap<>();
 
-  Runner(Vertx vertx, WebClient http, Stack stack, Path root, Path workDir, List<String> jvmOpts) {
+  Runner(Vertx vertx, WebClient http, Stack stack, Path root, Path workDir, List<String> jvmOpts, Scratch scratch) {
     this.vertx = vertx;
+    this.scratch = scratch;
     this.http = http;
     this.stack = stack;
     this.root = root;
@@ -117,7 +119,7 @@ final class Runner {
     // after the service stopped: its log is complete
     r.waits = Waits.of(r.accounts, log);
     r.attachmentBytes = blobBytes(attachments);
-    if (!o.flag("keep-attachments")) deleteTree(attachments);
+    scratch.done(attachments);
     Stack.log(String.format("run %s #%d: %s; %d messages, %.1f msg/s over %.1f s; %d attachments (%.1f MB), %.1f/s over "
             + "%.1f s of downloads; status p99 %.1f ms; cpu %.1f s",
         label, repeat, r.finalStatuses, r.messages, r.messagesPerSec(), r.windowSec, r.attachments, r.attachmentBytes / 1e6,
@@ -216,15 +218,6 @@ final class Runner {
       }).sum();
     } catch (java.io.IOException | java.io.UncheckedIOException e) {
       return -1;
-    }
-  }
-
-  /** The copied attachments are the service's output, not the report's: hundreds of MB per quick run. */
-  private static void deleteTree(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException ignored) {
-      // best effort: target/ is cleaned by mvn clean anyway
     }
   }
 
