@@ -32,6 +32,8 @@ final class RunResult {
   Histogram simChannelsUs;
   double cpuSec = Double.NaN;
   double cpuProcSec = Double.NaN;
+  /** CPU of the service, the harness, dynalite, PostgreSQL and the whole machine over the run; null if not measured */
+  MachineCpu.Usage machineCpu;
   double peakHeapMb = Double.NaN;
   double maxSampledHeapMb = Double.NaN;
   double rssHwmMb = Double.NaN;

@@ -92,6 +92,7 @@ final class Runner {
       }
       JsonObject before = svc.resetPeaks();
       long procBefore = svc.procCpuNanos();
+      MachineCpu.Mark machine = stack.machineCpu(svc.handle()).mark();
       MediaWatch media = new MediaWatch(stack);
       stack.sim.stats().resetAnswerTimes();
       Driver.Outcome out;
@@ -107,6 +108,7 @@ final class Runner {
       r.mediaWindowSec = media.windowSec(stack.sim.faults().mediaLatencyMs());
       JsonObject after = svc.probe();
       long procAfter = svc.procCpuNanos();
+      r.machineCpu = machine.until();
       r.cpuSec = (after.getLong("cpuNanos") - before.getLong("cpuNanos")) / 1e9;
       r.cpuProcSec = procBefore < 0 || procAfter < 0 ? Double.NaN : (procAfter - procBefore) / 1e9;
       r.peakHeapMb = after.getLong("heapPeak") / 1048576.0;

@@ -77,6 +77,10 @@ final class ServiceChild implements AutoCloseable {
     return process.pid();
   }
 
+  ProcessHandle handle() {
+    return process.toHandle();
+  }
+
   Path log() {
     return log;
   }

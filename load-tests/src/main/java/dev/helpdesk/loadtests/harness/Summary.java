@@ -172,6 +172,7 @@ final class Summary {
         .append(". Attachments copied per run: ")
         .append(base.stream().map(r -> String.format(Locale.ROOT, "%,d", r.attachments)).collect(Collectors.joining(", ")))
         .append(".\n\n");
+    machineCpu();
     if (s.accountIds.size() < 100) {
       md.append("With ").append(s.accountIds.size()).append(" accounts per run, the p95 and p99 of the times to a status are ")
           .append("the slowest account's; they get meaning with more accounts (`--accounts`).\n\n");
@@ -194,6 +195,32 @@ final class Summary {
     }
     md.append(Waits.section(base));
     if (s.ceilings != null) checkAgainstC();
+  }
+
+  /** The machine's CPU per process group, in cores: how much of it the service had, and what else took it. */
+  private void machineCpu() {
+    List<RunResult> measured = base.stream().filter(r -> r.machineCpu != null).toList();
+    if (measured.isEmpty()) return;
+    List<String> groups = List.of(MachineCpu.SERVICE, MachineCpu.HARNESS, MachineCpu.DYNALITE, MachineCpu.POSTGRES);
+    int cores = measured.get(0).machineCpu.cores();
+    md.append("Where the machine's CPU went while each run's migrations ran, in cores of ").append(cores)
+        .append(" (user + system time from /proc; dynalite and PostgreSQL with their child processes; the harness is its own JVM: ")
+        .append("the driver with its pollers and the Conversations and media simulators; rest: everything else the machine ran):\n\n");
+    md.append("| run | ").append(String.join(" | ", groups)).append(" | rest | machine busy |\n|---|---|---|---|---|---|---|\n");
+    for (RunResult r : measured) {
+      MachineCpu.Usage u = r.machineCpu;
+      double known = groups.stream().mapToDouble(g -> u.cores(g)).filter(x -> !Double.isNaN(x)).sum();
+      double busy = u.cores(MachineCpu.MACHINE);
+      md.append("| ").append(r.label).append(" #").append(r.repeat);
+      groups.forEach(g -> md.append(" | ").append(cores2(u.cores(g))));
+      md.append(" | ").append(cores2(busy - known)).append(" | ").append(cores2(busy)).append(" |\n");
+    }
+    md.append("\nThe ceilings R and S were measured with the harness idle: what it takes here is CPU the service, dynalite and ")
+        .append("PostgreSQL did not have.\n\n");
+  }
+
+  private static String cores2(double x) {
+    return Double.isNaN(x) ? "n/a" : String.format(Locale.ROOT, "%.2f", x);
   }
 
   private void checkAgainstC() {

@@ -54,6 +54,11 @@ public final class Dynalite implements AutoCloseable {
     throw last;
   }
 
+  /** The dynalite process (its node process and any it spawned are its descendants). */
+  public ProcessHandle process() {
+    return process.toHandle();
+  }
+
   public int port() {
     return port;
   }

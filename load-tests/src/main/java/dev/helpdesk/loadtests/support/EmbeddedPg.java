@@ -80,6 +80,16 @@ public final class EmbeddedPg implements AutoCloseable {
     return dataDir;
   }
 
+  /** The postmaster (first line of {@code postmaster.pid}); its backends are its descendants. Empty if unknown. */
+  public java.util.Optional<ProcessHandle> postmaster() {
+    try {
+      long pid = Long.parseLong(java.nio.file.Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+      return ProcessHandle.of(pid);
+    } catch (java.io.IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   public Path logFile() {
     return logFile;
   }
