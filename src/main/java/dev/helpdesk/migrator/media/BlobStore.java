@@ -78,6 +78,8 @@ public final class BlobStore {
     return fs.mkdirs(tmp.toString())
         .compose(v -> vertx.<Void>executeBlocking(() -> {
           lockOwnDir();
+          // loading the native digest reads its library from the jar: a blocking first use, done here
+          log.info("attachments are hashed (SHA-256) with {}", Sha256.implementation());
           return null;
         }, false))
         .onSuccess(v -> vertx.setPeriodic(DEAD_OWNER_SWEEP_MS, DEAD_OWNER_SWEEP_MS, t -> removeDeadOwners()));
