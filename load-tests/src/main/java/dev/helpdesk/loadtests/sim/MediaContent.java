@@ -1,6 +1,9 @@
 package dev.helpdesk.loadtests.sim;
 
 import dev.helpdesk.loadtests.data.Seeds;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -12,6 +15,7 @@ import java.util.HexFormat;
  */
 public final class MediaContent {
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private MediaContent() {}
 
@@ -19,14 +23,21 @@ public final class MediaContent {
     return Seeds.of("media", attachmentId);
   }
 
-  /** Fills {@code dst[0, len)} with the bytes at positions {@code offset ..}. */
+  /**
+   * Fills {@code dst[0, len)} with the bytes at positions {@code offset ..}. Bytes 8k..8k+7 are the
+   * little-endian bytes of one mixed long, so whole blocks go in one store: the simulator serves every
+   * run's attachments (2.4 GB with 20 TYPICAL accounts) from here, on the cores the service is measured on.
+   */
   public static void fill(long seed, long offset, byte[] dst, int len) {
-    long block = 0;
-    for (int i = 0; i < len; i++) {
-      long pos = offset + i;
-      if (i == 0 || (pos & 7) == 0) block = Seeds.mix(seed + (pos >>> 3) * GOLDEN);
-      dst[i] = (byte) (block >>> ((pos & 7) * 8));
-    }
+    int i = 0;
+    for (; i < len && ((offset + i) & 7) != 0; i++) dst[i] = byteAt(seed, offset + i);
+    for (; i + 8 <= len; i += 8) LONGS.set(dst, i, Seeds.mix(seed + ((offset + i) >>> 3) * GOLDEN));
+    for (; i < len; i++) dst[i] = byteAt(seed, offset + i);
+  }
+
+  /** The definition of the content, one byte at a time. */
+  public static byte byteAt(long seed, long pos) {
+    return (byte) (Seeds.mix(seed + (pos >>> 3) * GOLDEN) >>> ((pos & 7) * 8));
   }
 
   public static byte[] bytes(String attachmentId, int size) {
