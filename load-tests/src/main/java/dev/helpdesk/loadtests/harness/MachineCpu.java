@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -20,7 +19,8 @@ import java.util.stream.Stream;
 final class MachineCpu {
   static final String SERVICE = "service", HARNESS = "harness", DYNALITE = "dynalite", POSTGRES = "PostgreSQL",
       MACHINE = "machine busy";
-  private static final long NANOS_PER_TICK = 10_000_000L;
+  /** /proc counts CPU time in clock ticks of 10 ms. */
+  private static final double TICKS_PER_SEC = 100;
 
   /** CPU seconds per group over a window, and the window's length. */
   record Usage(Map<String, Double> seconds, double windowSec, int cores) {
@@ -30,12 +30,12 @@ final class MachineCpu {
     }
   }
 
-  private final Map<String, Supplier<Optional<ProcessHandle>>> groups = new LinkedHashMap<>();
+  private final Map<String, Optional<ProcessHandle>> groups = new LinkedHashMap<>();
 
-  MachineCpu(ProcessHandle service, Optional<ProcessHandle> dynalite, Supplier<Optional<ProcessHandle>> postgres) {
-    groups.put(SERVICE, () -> Optional.of(service));
-    groups.put(HARNESS, () -> Optional.of(ProcessHandle.current()));
-    groups.put(DYNALITE, () -> dynalite);
+  MachineCpu(ProcessHandle service, Optional<ProcessHandle> dynalite, Optional<ProcessHandle> postgres) {
+    groups.put(SERVICE, Optional.of(service));
+    groups.put(HARNESS, Optional.of(ProcessHandle.current()));
+    groups.put(DYNALITE, dynalite);
     groups.put(POSTGRES, postgres);
   }
 
@@ -50,7 +50,7 @@ final class MachineCpu {
       Map<String, Double> seconds = new LinkedHashMap<>();
       ticks.forEach((group, before) -> {
         Long after = now.get(group);
-        if (before >= 0 && after != null && after >= 0) seconds.put(group, (after - before) * NANOS_PER_TICK / 1e9);
+        if (before >= 0 && after != null && after >= 0) seconds.put(group, (after - before) / TICKS_PER_SEC);
       });
       return new Usage(seconds, window, Runtime.getRuntime().availableProcessors());
     }
@@ -63,7 +63,7 @@ final class MachineCpu {
   private Map<String, Long> ticksNow() {
     Map<String, Long> out = new LinkedHashMap<>();
     // the harness's own process only: the service, dynalite and PostgreSQL are its descendants
-    groups.forEach((group, root) -> out.put(group, root.get()
+    groups.forEach((group, root) -> out.put(group, root
         .map(p -> group.equals(HARNESS) ? ticks(p.pid()) : treeTicks(p)).orElse(-1L)));
     out.put(MACHINE, machineBusyTicks());
     return out;

@@ -91,7 +91,6 @@ final class Runner {
         Stack.log("run " + label + " #" + repeat + ": warm-up done " + r.warmup);
       }
       JsonObject before = svc.resetPeaks();
-      long procBefore = svc.procCpuNanos();
       MachineCpu.Mark machine = stack.machineCpu(svc.handle()).mark();
       MediaWatch media = new MediaWatch(stack);
       stack.sim.stats().resetAnswerTimes();
@@ -107,10 +106,9 @@ final class Runner {
       r.mediaRequests = media.requests();
       r.mediaWindowSec = media.windowSec(stack.sim.faults().mediaLatencyMs());
       JsonObject after = svc.probe();
-      long procAfter = svc.procCpuNanos();
       r.machineCpu = machine.until();
       r.cpuSec = (after.getLong("cpuNanos") - before.getLong("cpuNanos")) / 1e9;
-      r.cpuProcSec = procBefore < 0 || procAfter < 0 ? Double.NaN : (procAfter - procBefore) / 1e9;
+      r.cpuProcSec = r.machineCpu.seconds().getOrDefault(MachineCpu.SERVICE, Double.NaN);
       r.peakHeapMb = after.getLong("heapPeak") / 1048576.0;
       r.rssHwmMb = svc.procStatusBytes("VmHWM") / 1048576.0;
       r.dynamoRequests = after.getLong("dynamoRequests") - before.getLong("dynamoRequests");

@@ -100,18 +100,6 @@ final class ServiceChild implements AutoCloseable {
         .map(r -> r.bodyAsJsonObject()).await();
   }
 
-  /** user + system CPU of the child from /proc, in nanoseconds (clock ticks of 10 ms); -1 if unreadable. */
-  long procCpuNanos() {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
-      return ticks * 10_000_000L;
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-  }
-
   /** A /proc/PID/status field in bytes (VmHWM: peak RSS; VmRSS: current), -1 if unreadable. */
   long procStatusBytes(String field) {
     try {

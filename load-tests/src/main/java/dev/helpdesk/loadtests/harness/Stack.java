@@ -117,13 +117,13 @@ final class Stack implements AutoCloseable {
     return seeded;
   }
 
-  /** An empty database on the PostgreSQL server; returns its postgresql:// URI. */
   /** The processes whose CPU a run's report shows beside the service's (see MachineCpu). */
   MachineCpu machineCpu(ProcessHandle service) {
     return new MachineCpu(service, dynalite == null ? java.util.Optional.empty() : java.util.Optional.of(dynalite.process()),
-        () -> embeddedPg == null ? java.util.Optional.empty() : embeddedPg.postmaster());
+        embeddedPg == null ? java.util.Optional.empty() : embeddedPg.postmaster());
   }
 
+  /** An empty database on the PostgreSQL server; returns its postgresql:// URI. */
   String newDatabase(String prefix) throws Exception {
     if (embeddedPg != null) return embeddedPg.createDatabase(prefix);
     URI u = URI.create(pgServerUri);
