@@ -95,6 +95,7 @@ final class EventRoutes {
     boolean released;
     long sent = Long.MIN_VALUE;
     Change pending;
+    boolean writing;
 
     Stream(HttpServerResponse response, String lastEventId) {
       this.response = response;
@@ -134,20 +135,30 @@ final class EventRoutes {
     }
 
     private void flush() {
-      if (released || pending == null) return;
-      if (response.writeQueueFull()) {
-        response.drainHandler(v -> flush());
-        return;
-      }
+      if (released || pending == null || writing) return;
       Change c = pending;
       pending = null;
       sent = c.version();
-      response.write(event(c));
+      write(event(c));
       if (TERMINAL.contains(c.account().getString("migrationStatus"))) end();
     }
 
     void heartbeat() {
-      if (opened && !released && !response.writeQueueFull()) response.write(HEARTBEAT);
+      if (opened && !released && !writing) write(HEARTBEAT);
+    }
+
+    /**
+     * One write at a time, the next once the socket took the last. Vert.x 5's writeQueueFull() counts
+     * queued messages, not bytes: a stalled client would have some 16 whole states queued behind the
+     * socket buffers, each older than the one kept in {@code pending}.
+     */
+    private void write(Buffer data) {
+      writing = true;
+      response.write(data).onComplete(written -> {
+        writing = false;
+        if (written.succeeded()) flush();
+        else release();
+      });
     }
 
     void end() {
