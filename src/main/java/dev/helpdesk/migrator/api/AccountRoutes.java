@@ -11,6 +11,8 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
 
 /** The accounts routes of CONTRACT §3.3 (creation, status, starting a run). */
 final class AccountRoutes {
@@ -18,6 +20,9 @@ final class AccountRoutes {
   private final long storeTimeoutMs;
   private final long checkBudgetMs;
   private final long startCheckBudgetMs;
+  /** tells this verticle's holds from another API verticle's */
+  private final String holdPrefix = UUID.randomUUID() + ":";
+  private long holds;
 
   AccountRoutes(Vertx vertx, Settings settings) {
     this.vertx = vertx;
@@ -67,9 +72,9 @@ final class AccountRoutes {
 
   void startFromApp(RoutingContext ctx) {
     String accountId = visibleAccount(ctx);
-    store(Bus.ACCOUNT_GET, new JsonObject().put("accountId", accountId))
+    inForeground(() -> store(Bus.ACCOUNT_GET, new JsonObject().put("accountId", accountId))
         .compose(account -> needsCheck(account) ? check(accountId, startCheckBudgetMs) : Future.succeededFuture(account))
-        .compose(account -> start(accountId, "mobile", false))
+        .compose(account -> start(accountId, "mobile", false)))
         .onSuccess(answer -> sendStartAnswer(ctx, answer))
         .onFailure(ctx::fail);
   }
@@ -78,9 +83,20 @@ final class AccountRoutes {
     JsonObject body = Json.body(ctx);
     String accountId = Json.requiredId(body, "accountId");
     boolean force = Json.optionalBoolean(body, "force");
-    start(accountId, "conversations", force)
+    inForeground(() -> start(accountId, "conversations", force))
         .onSuccess(answer -> sendStartAnswer(ctx, answer))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * A start is what a customer waits on (the inbox opens after it): this instance's migrations hold
+   * their DynamoDB reads meanwhile (Bus.JOBS_READS_HOLD), and the channels phase takes over the hold.
+   */
+  private <T> Future<T> inForeground(Supplier<Future<T>> start) {
+    String token = holdPrefix + holds++;
+    vertx.eventBus().send(Bus.JOBS_READS_HOLD, new JsonObject().put("token", token).put("hold", true));
+    return start.get().onComplete(ar -> vertx.eventBus().send(Bus.JOBS_READS_HOLD,
+        new JsonObject().put("token", token).put("hold", false)));
   }
 
   private Future<JsonObject> check(String accountId, long budgetMs) {

@@ -37,6 +37,12 @@ public final class Bus {
   // --- job runner (migration.JobRunnerVerticle) -----------------------------------------
   /** published {accountId}: a job was queued, claim now rather than at the next sweep. */
   public static final String JOBS_WAKEUP = "jobs.wakeup";
+  /**
+   * sent, local {token, hold: boolean}: a start request began (true) or was answered (false). While one
+   * is in progress, up to MIGRATION_INBOX_HOLD_MS, this instance's migrations read nothing from
+   * DynamoDB, so the CPU goes to the customer who waits for an inbox.
+   */
+  public static final String JOBS_READS_HOLD = "jobs.reads-hold";
   /** {} → {dynamodb: "UP"|"DOWN", dynamodbError: String?, media: breaker state, jobsHeld: int}, for the health routes. */
   public static final String JOBS_HEALTH = "jobs.health";
 

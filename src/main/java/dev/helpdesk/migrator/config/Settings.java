@@ -65,7 +65,8 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
 
   public record Migration(String attachmentsDir, int recentDays, int maxFailures, double maxFailureRatio,
                           int accountsParallel, int threadConcurrency, int batchSize,
-                          long progressIntervalMs, long leaseTtlMs, long heartbeatMs, long sweepMs) {}
+                          long progressIntervalMs, long leaseTtlMs, long heartbeatMs, long sweepMs,
+                          long inboxHoldMs) {}
 
   /**
    * Running the service: log lines as JSON or text at a level, the time SIGTERM may take before the
@@ -130,7 +131,10 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
         c.positiveInt("MIGRATION_ACCOUNTS_PARALLEL", 4), c.positiveInt("MIGRATION_THREAD_CONCURRENCY", 8),
         c.positiveInt("MIGRATION_BATCH_SIZE", 500), c.positiveLong("MIGRATION_PROGRESS_INTERVAL_MS", 300),
         c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000), c.positiveLong("MIGRATION_HEARTBEAT_MS", 10000),
-        c.positiveLong("MIGRATION_SWEEP_MS", 5000));
+        c.positiveLong("MIGRATION_SWEEP_MS", 5000), c.nonNegativeInt("MIGRATION_INBOX_HOLD_MS", 500));
+    if (migration.inboxHoldMs() > 5000) {
+      throw new ConfigException("MIGRATION_INBOX_HOLD_MS", "must be at most 5000 (0 turns the hold off)");
+    }
     if (migration.heartbeatMs() * 2 > migration.leaseTtlMs()) {
       throw new ConfigException("MIGRATION_HEARTBEAT_MS", "must be at most half of MIGRATION_LEASE_TTL_MS");
     }

@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +42,9 @@ public final class JobRunnerVerticle extends VerticleBase {
   private JobStore jobs;
   private MigrationRun run;
   private DynamoSource source;
-  /** null when DYNAMODB_READ_RATE_TOTAL is 0 (unlimited) */
+  /** DYNAMODB_READ_RATE_TOTAL's share (0: unlimited), and the reads' hold while an inbox is being opened */
   private ReadRateLimiter readRate;
+  private final Map<String, Runnable> startHolds = new HashMap<>();
   private MediaFetcher fetcher;
   private Lanes lanes;
   private final Promise<Void> warmed = Promise.promise();
@@ -63,7 +65,7 @@ public final class JobRunnerVerticle extends VerticleBase {
     // Building the SDK client loads and initialises hundreds of classes (seconds on a busy machine):
     // never on the event loop.
     int readRateTotal = settings.dynamo().readRateTotal();
-    readRate = readRateTotal > 0 ? new ReadRateLimiter(vertx, readRateTotal) : null;
+    readRate = new ReadRateLimiter(vertx, readRateTotal);
     return vertx.executeBlocking(() -> new DynamoSource(vertx, settings.dynamo(), null, readRate), false)
         .compose(this::startWith);
   }
@@ -86,7 +88,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, m, "catch_up"),
         new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, m, AttachmentsPhase.NAME),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
-        new ReconcilePhase(pool, m)), lanes, warmed.future(), this::claimMore);
+        new ReconcilePhase(pool, m)), lanes, warmed.future(), this::claimMore, readRate, m.inboxHoldMs());
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
     registerMeters();
     // health (api.HealthRoutes): the media breaker and a one-item DynamoDB probe
@@ -96,6 +98,7 @@ public final class JobRunnerVerticle extends VerticleBase {
         .onComplete(ar -> msg.reply(ar.result().put("media", fetcher.breakerState()).put("jobsHeld", held.size()))));
     return blobs.init().compose(v -> blobs.cleanPartials()).compose(v -> retry.register()).onSuccess(v -> {
       vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
+      vertx.eventBus().<JsonObject>localConsumer(Bus.JOBS_READS_HOLD, msg -> foreground(msg.body()));
       vertx.setPeriodic(m.sweepMs(), t -> claimMore());
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
       log.info("job runner {} started", instanceId);
@@ -107,6 +110,21 @@ public final class JobRunnerVerticle extends VerticleBase {
     });
   }
 
+
+  /** A start request's hold on the reads (Bus.JOBS_READS_HOLD), released by its answer or by the bound. */
+  private void foreground(JsonObject m) {
+    String token = m.getString("token");
+    if (!m.getBoolean("hold", false)) {
+      Runnable release = startHolds.remove(token);
+      if (release != null) release.run();
+      return;
+    }
+    long bound = settings.migration().inboxHoldMs();
+    if (bound == 0) return;
+    startHolds.put(token, readRate.hold(bound));
+    // the hold itself ends at the bound; the entry goes too, should the answer's message never come
+    vertx.setTimer(bound, t -> startHolds.remove(token));
+  }
 
   private void registerMeters() {
     SourceStats s = source.stats();
@@ -189,8 +207,8 @@ public final class JobRunnerVerticle extends VerticleBase {
    * previous share stays.
    */
   private void shareReadRate() {
-    if (readRate == null || stopping) return;
     int total = settings.dynamo().readRateTotal();
+    if (total == 0 || stopping) return;
     jobs.liveInstances(3 * settings.migration().heartbeatMs()).onSuccess(live -> {
       double share = (double) total / live;
       if (share == readRate.rate()) return;

@@ -4,6 +4,7 @@ import dev.helpdesk.migrator.accounts.AccountTransitions;
 import dev.helpdesk.migrator.accounts.MigrationStatus;
 import dev.helpdesk.migrator.ops.JobLog;
 import dev.helpdesk.migrator.ops.Meters;
+import dev.helpdesk.migrator.source.ReadRateLimiter;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -27,13 +28,19 @@ final class MigrationRun {
   private final Future<Void> sourceWarm;
   /** asks the runner to claim for the places free now */
   private final Runnable placeFreed;
+  /** every account's DynamoDB reads: held while a channels phase runs, at most {@code inboxHoldMs} (0: never) */
+  private final ReadRateLimiter reads;
+  private final long inboxHoldMs;
 
-  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes, Future<Void> sourceWarm, Runnable placeFreed) {
+  MigrationRun(Pool pool, List<Phase> phases, Lanes lanes, Future<Void> sourceWarm, Runnable placeFreed,
+               ReadRateLimiter reads, long inboxHoldMs) {
     this.pool = pool;
     this.phases = phases;
     this.lanes = lanes;
     this.sourceWarm = sourceWarm;
     this.placeFreed = placeFreed;
+    this.reads = reads;
+    this.inboxHoldMs = inboxHoldMs;
   }
 
   /** Runs the job, which holds a place in {@code Lane.of(job.phase())}; completes when it ended or went back to the queue. */
@@ -92,7 +99,10 @@ final class MigrationRun {
       Future<Void> ready = needed == Lane.CHANNELS ? Future.succeededFuture() : sourceWarm;
       return ready.compose(v -> {
         long started = System.currentTimeMillis();
-        return phase.run(job).onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
+        // a customer waits for this inbox: the other accounts' reads pause until it is open
+        Runnable release = needed == Lane.CHANNELS && inboxHoldMs > 0 ? reads.hold(inboxHoldMs) : () -> {};
+        return phase.run(job).onComplete(ar -> release.run())
+            .onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
             .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name())
                 .log("account {} job {}: phase {} done in {} ms, counts {}", job.accountId(), job.jobId(), phase.name(),
                     System.currentTimeMillis() - started, next.checkpoint() == null ? null : next.checkpoint().getJsonObject("counts")));

@@ -47,6 +47,12 @@ public final class ReadRateLimiter {
   private double tokens;
   private long refilledAt = System.nanoTime();
   private long timer = -1;
+  /** see {@link #hold}: holds not yet released, and whether requests wait now */
+  private int holds;
+  private boolean held;
+  private long periods;
+  private long periodStart;
+  private long nextPeriodAt = System.nanoTime();
 
   /** @param perSecond requests per second; 0 lets every request through at once */
   public ReadRateLimiter(Vertx vertx, double perSecond) {
@@ -86,6 +92,11 @@ public final class ReadRateLimiter {
    */
   public Ticket acquire(Runnable action) {
     synchronized (this) {
+      if (held) {
+        Ticket t = new Ticket(action);
+        waiters.add(t);
+        return t;
+      }
       if (perSecond > 0) {
         refill();
         if (!waiters.isEmpty() || tokens < 1) {
@@ -99,6 +110,58 @@ public final class ReadRateLimiter {
     }
     action.run();
     return GRANTED;
+  }
+
+  /**
+   * Holds every request back until the returned action runs (running it again does nothing; after
+   * {@code maxMs} it runs by itself). Used
+   * while a customer waits for something that reads nothing from DynamoDB (an inbox's channels):
+   * the other accounts' reads, and the service's, dynalite's and PostgreSQL's CPU they set going,
+   * wait those few hundred milliseconds.
+   * <p>
+   * Overlapping holds make one held period, which ends after {@code maxMs} even if holds remain (a
+   * slow Conversations must not stall every account); the next period starts no sooner than twice
+   * the last one's length after its end, so reads are held at most a third of the time when accounts
+   * arrive without a pause (with half, a fleet's steady arrivals delayed the recent phases too much).
+   */
+  public Runnable hold(long maxMs) {
+    synchronized (this) {
+      holds++;
+      long now = System.nanoTime();
+      if (!held && now - nextPeriodAt >= 0) {
+        held = true;
+        periodStart = now;
+        long period = ++periods;
+        vertx.setTimer(Math.max(1, maxMs), id -> endPeriod(period));
+      }
+    }
+    boolean[] released = {false};
+    Runnable release = () -> {
+      long period;
+      synchronized (this) {
+        if (released[0]) return;
+        released[0] = true;
+        holds--;
+        if (holds > 0 || !held) return;
+        period = periods;
+      }
+      endPeriod(period);
+    };
+    // a hold whose owner never releases it counts no longer than the bound
+    vertx.setTimer(Math.max(1, maxMs), id -> release.run());
+    return release;
+  }
+
+  private void endPeriod(long period) {
+    List<Ticket> ready;
+    synchronized (this) {
+      if (!held || period != periods) return;
+      held = false;
+      long now = System.nanoTime();
+      nextPeriodAt = now + 2 * (now - periodStart);
+      ready = takeReady();
+    }
+    ready.forEach(t -> t.action.run());
   }
 
   /** The publisher with each page request held back until a token is available (see {@link Gate}). */
@@ -115,6 +178,7 @@ public final class ReadRateLimiter {
   /** Under the lock: the waiters that get a token now (all of them when unlimited). */
   private List<Ticket> takeReady() {
     List<Ticket> ready = new ArrayList<>();
+    if (held) return ready;
     if (perSecond == 0) {
       ready.addAll(waiters);
       waiters.clear();

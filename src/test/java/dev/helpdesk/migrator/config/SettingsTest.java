@@ -27,6 +27,8 @@ class SettingsTest {
     assertEquals(2, s.auth().conversationsCallerTokens().size());
     assertTrue(s.media().allowedHosts().contains("media.example:8443"));
     assertNull(s.auth().jwtPreviousSecret());
+    assertEquals(500, s.migration().inboxHoldMs(), "README's default");
+    assertEquals(0, Settings.from(valid().put("MIGRATION_INBOX_HOLD_MS", 0)).migration().inboxHoldMs(), "0 turns it off");
   }
 
   @ParameterizedTest(name = "{0}={1} is refused")
@@ -46,6 +48,8 @@ class SettingsTest {
       "CONVERSATIONS_BASE_URL|ftp://x/",
       "MIGRATION_ACCOUNTS_PARALLEL|0",
       "MIGRATION_BATCH_SIZE|-5",
+      "MIGRATION_INBOX_HOLD_MS|-1",
+      "MIGRATION_INBOX_HOLD_MS|60000",
       "DYNAMODB_MAX_IN_FLIGHT|many",
       "MIGRATION_MAX_FAILURE_RATIO|1.5",
       "DYNAMODB_HTTP_CLIENT|apache",

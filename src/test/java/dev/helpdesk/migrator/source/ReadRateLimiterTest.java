@@ -213,6 +213,61 @@ class ReadRateLimiterTest {
     return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
+  @Test
+  void aHoldPausesEveryReadUntilReleasedAndNothingIsLostOrRepeated() {
+    Context ctx = vertx.getOrCreateContext();
+    ReadRateLimiter limiter = new ReadRateLimiter(vertx, 0);
+    try (DynamoSource source = new DynamoSource(vertx, settings(5000, 4), 1, limiter)) {
+      TestSubscriber<Page> sub = source.allThreads(ctx, ACCOUNT, null).test();
+      awaitPages(source, 3);
+      Runnable release = limiter.hold(60_000);
+      sleep(300); // the request already sent when the hold came is answered
+      long atHold = source.stats().pages().sum();
+      sleep(1000);
+      assertEquals(atHold, source.stats().pages().sum(), "no request while held");
+      release.run();
+      release.run(); // a second release of the same hold changes nothing
+      sub.awaitDone(30, TimeUnit.SECONDS).assertNoErrors().assertComplete();
+      List<String> ids = threadIds(sub.values());
+      assertEquals(ids.size(), new HashSet<>(ids).size(), "no item twice");
+      assertEquals(expectedThreads(), new HashSet<>(ids));
+    }
+  }
+
+  @Test
+  void aHoldNeverReleasedEndsAfterItsBoundAndTheNextWaitsTwiceAsLong() {
+    Context ctx = vertx.getOrCreateContext();
+    ReadRateLimiter limiter = new ReadRateLimiter(vertx, 0);
+    try (DynamoSource source = new DynamoSource(vertx, settings(5000, 4), 1, limiter)) {
+      TestSubscriber<Page> sub = source.allThreads(ctx, ACCOUNT, null).test();
+      awaitPages(source, 3);
+      long start = System.nanoTime();
+      limiter.hold(1500); // a channels phase that hangs on Conversations
+      sleep(300);
+      long atHold = source.stats().pages().sum();
+      sleep(700);
+      assertEquals(atHold, source.stats().pages().sum(), "held within the bound");
+      long held = awaitPages(source, atHold + 1) - start;
+      assertTrue(held >= TimeUnit.MILLISECONDS.toNanos(1400), "reads again after the bound, not before: " + held / 1_000_000 + " ms");
+      // another hold at once, with the first still not released: reads go on, held twice as long ago as they were held
+      long before = source.stats().pages().sum();
+      limiter.hold(60_000);
+      awaitPages(source, before + 3);
+      sub.awaitDone(30, TimeUnit.SECONDS).assertNoErrors().assertComplete();
+      assertEquals(expectedThreads(), new HashSet<>(threadIds(sub.values())));
+    }
+  }
+
+  /** Waits until the source has read {@code pages} pages (at most 10 s); answers when, in System.nanoTime(). */
+  private static long awaitPages(DynamoSource source, long pages) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (source.stats().pages().sum() < pages) {
+      assertTrue(System.nanoTime() < deadline, "only " + source.stats().pages().sum() + " of " + pages + " pages within 10 s");
+      sleep(5);
+    }
+    return System.nanoTime();
+  }
+
   private static void sleep(long ms) {
     try {
       Thread.sleep(ms);
