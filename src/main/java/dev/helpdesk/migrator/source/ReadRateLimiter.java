@@ -22,6 +22,9 @@ import org.reactivestreams.Subscription;
  * <p>Never blocks: a flow waiting for a token holds its request back and a Vert.x timer releases
  * it. Waiters are served first come, first served. The bucket holds at most one second of tokens
  * (at least one), so an instance bursts at most its share for a second.
+ *
+ * <p>The same gate pauses every request for a while when something a customer waits for needs the
+ * machine ({@link #hold}); with a rate of 0 that is all it does.
  */
 public final class ReadRateLimiter {
   /** A place in the queue for a token; cancel it when the flow ends first. */
