@@ -120,7 +120,6 @@ public final class JobRunnerVerticle extends VerticleBase {
       return;
     }
     long bound = settings.migration().inboxHoldMs();
-    if (bound == 0) return;
     startHolds.put(token, readRate.hold(bound));
     // the hold itself ends at the bound; the entry goes too, should the answer's message never come
     vertx.setTimer(bound, t -> startHolds.remove(token));

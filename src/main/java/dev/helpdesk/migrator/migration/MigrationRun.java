@@ -100,7 +100,7 @@ final class MigrationRun {
       return ready.compose(v -> {
         long started = System.currentTimeMillis();
         // a customer waits for this inbox: the other accounts' reads pause until it is open
-        Runnable release = needed == Lane.CHANNELS && inboxHoldMs > 0 ? reads.hold(inboxHoldMs) : () -> {};
+        Runnable release = needed == Lane.CHANNELS ? reads.hold(inboxHoldMs) : () -> {};
         return phase.run(job).onComplete(ar -> release.run())
             .onComplete(ar -> Meters.phase(phase.name(), started, ar.succeeded()))
             .onSuccess(next -> JobLog.of(log.atInfo(), job.accountId(), job.jobId(), phase.name())

@@ -128,6 +128,7 @@ public final class ReadRateLimiter {
    * arrive without a pause (with half, a fleet's steady arrivals delayed the recent phases too much).
    */
   public Runnable hold(long maxMs) {
+    if (maxMs <= 0) return () -> {}; // MIGRATION_INBOX_HOLD_MS 0: never held
     synchronized (this) {
       holds++;
       long now = System.nanoTime();
@@ -135,7 +136,7 @@ public final class ReadRateLimiter {
         held = true;
         periodStart = now;
         long period = ++periods;
-        vertx.setTimer(Math.max(1, maxMs), id -> endPeriod(period));
+        vertx.setTimer(maxMs, id -> endPeriod(period));
       }
     }
     boolean[] released = {false};
@@ -151,7 +152,7 @@ public final class ReadRateLimiter {
       endPeriod(period);
     };
     // a hold whose owner never releases it counts no longer than the bound
-    vertx.setTimer(Math.max(1, maxMs), id -> release.run());
+    vertx.setTimer(maxMs, id -> release.run());
     return release;
   }
 
