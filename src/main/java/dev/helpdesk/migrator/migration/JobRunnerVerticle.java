@@ -122,7 +122,7 @@ public final class JobRunnerVerticle extends VerticleBase {
     long bound = settings.migration().inboxHoldMs();
     startHolds.put(token, readRate.hold(bound));
     // the hold itself ends at the bound; the entry goes too, should the answer's message never come
-    vertx.setTimer(bound, t -> startHolds.remove(token));
+    vertx.setTimer(Math.max(1, bound), t -> startHolds.remove(token));
   }
 
   private void registerMeters() {
