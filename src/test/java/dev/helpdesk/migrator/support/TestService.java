@@ -44,6 +44,8 @@ public final class TestService implements AutoCloseable {
   public final ConversationsSimulator simulator;
   public final SourceTables tables = SourceTables.defaults();
   public JsonObject config;
+  /** The blob store's directory this class created (a test may point the service elsewhere). */
+  private Path attachmentsDir;
   private Migrator migrator;
   public Http http;
 
@@ -76,9 +78,8 @@ public final class TestService implements AutoCloseable {
   }
 
   private JsonObject baseConfig() {
-    Path attachments;
     try {
-      attachments = Files.createTempDirectory("attachments");
+      attachmentsDir = Files.createTempDirectory("attachments");
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
@@ -101,7 +102,7 @@ public final class TestService implements AutoCloseable {
         .put("CONVERSATIONS_CALLER_TOKEN", CONVERSATIONS_CALLER)
         .put("ADMIN_TOKEN", ADMIN)
         .put("JWT_HS256_SECRET", JWT_SECRET)
-        .put("ATTACHMENTS_DIR", attachments.toString())
+        .put("ATTACHMENTS_DIR", attachmentsDir.toString())
         .put("MIGRATION_RECENT_DAYS", 30)
         .put("MIGRATION_LEASE_TTL_MS", 3000)
         .put("MIGRATION_HEARTBEAT_MS", 1000)
@@ -214,6 +215,16 @@ public final class TestService implements AutoCloseable {
   public void close() {
     stopService();
     await(simulator.close());
+    deleteTree(attachmentsDir);
+  }
+
+  // every test suite run used to leave ~120 of these behind in /tmp
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // best effort: a leftover in /tmp is no test failure
+    }
   }
 
   public static <T> T await(Future<T> future) {

@@ -176,7 +176,8 @@ final class ServiceChild implements AutoCloseable {
     Path file = dir.resolve("software/amazon/awssdk/global/handlers/execution.interceptors");
     Files.createDirectories(file.getParent());
     Files.writeString(file, CountingInterceptor.class.getName() + "\n");
-    dir.toFile().deleteOnExit();
+    // deleteOnExit removes only empty directories, which this one is not
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> Scratch.deleteTree(dir)));
     probeDirCache = dir;
     return dir;
   }
