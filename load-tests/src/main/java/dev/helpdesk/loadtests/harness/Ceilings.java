@@ -8,6 +8,7 @@ import dev.helpdesk.migrator.source.AttributeJson;
 import dev.helpdesk.migrator.source.DynamoSource;
 import dev.helpdesk.migrator.source.Page;
 import io.reactivex.rxjava3.core.Flowable;
+import io.reactivex.rxjava3.core.Single;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,6 +42,11 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  *   <li>C = R·S/(R+S): reading then writing every item, with no overlap, at the two best rates.
  *   A pipeline that overlaps them could in principle reach min(R, S), but on one machine both
  *   sides share the same two cores, so C is the figure an end-to-end rate should stay under.</li>
+ *   <li>O: the same reads and the same writes at once (R's best k, S's best c), with nothing between
+ *   them but building each batch's rows: no transaction, checkpoint, progress, dead letters or
+ *   attachments. What any pipeline built on these two clients reaches on this machine; the
+ *   end-to-end rate over O is the share the pipeline's own work leaves, and O over C how far
+ *   overlapping gets past the serial composition.</li>
  * </ul>
  */
 final class Ceilings {
@@ -51,7 +57,9 @@ final class Ceilings {
     }
   }
 
-  record Result(List<Trial> reads, List<Trial> writes, int batchSize, long sampleThreads, long sampleMessages) {
+  /** @param overlapped O, or null when it was not measured */
+  record Result(List<Trial> reads, List<Trial> writes, Trial overlapped, int batchSize, long sampleThreads,
+                long sampleMessages) {
     Trial bestRead() {
       return reads.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).orElse(null);
     }
@@ -71,6 +79,10 @@ final class Ceilings {
     double c() {
       return r() * s() / (r() + s());
     }
+
+    double o() {
+      return overlapped == null ? Double.NaN : overlapped.rate();
+    }
   }
 
   private static final Set<String> THREAD_NAMED = Set.of("accountId", "threadId", "channelId", "subject", "status",
@@ -89,7 +101,7 @@ final class Ceilings {
   }
 
   Result measure(List<String> accounts, List<Integer> readConcurrency, List<Integer> writeConcurrency, int batchSize,
-                 int keepMessages, long minWriteRows) throws Exception {
+                 int keepMessages, long minWriteRows, boolean overlapped) throws Exception {
     Stack.log("ceiling R: warm-up read of " + accounts.get(0));
     readAll(List.of(accounts.get(0)), 8, 0);
     List<Trial> reads = new ArrayList<>();
@@ -98,8 +110,15 @@ final class Ceilings {
       reads.add(t);
       Stack.log(String.format("ceiling R: k=%d  %d items in %.2f s = %.0f items/s", k, t.items(), t.seconds(), t.rate()));
     }
-    List<Trial> writes = writeAll(writeConcurrency, batchSize, minWriteRows);
-    return new Result(reads, writes, batchSize, keptThreads.size(), keptMessages.size());
+    int bestK = reads.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).map(Trial::concurrency).orElse(8);
+    Trial[] o = {null};
+    List<Trial> writes = writeAll(writeConcurrency, batchSize, minWriteRows, (pool, bestC) -> {
+      if (!overlapped) return;
+      o[0] = overlapped(pool, accounts, bestK, bestC, batchSize);
+      Stack.log(String.format("ceiling O: k=%d c=%d  %d items in %.2f s = %.0f items/s", bestK, bestC, o[0].items(),
+          o[0].seconds(), o[0].rate()));
+    });
+    return new Result(reads, writes, o[0], batchSize, keptThreads.size(), keptMessages.size());
   }
 
   private Trial readAll(List<String> accounts, int k, int keep) {
@@ -144,7 +163,12 @@ final class Ceilings {
 
   private record Batch(String sql, Tuple params, int rows) {}
 
-  private List<Trial> writeAll(List<Integer> concurrency, int batchSize, long minRows) throws Exception {
+  /** Runs in {@link #writeAll}'s database once S is known: {@code bestC} is S's best concurrency. */
+  private interface AfterWrites {
+    void run(Pool pool, int bestC) throws Exception;
+  }
+
+  private List<Trial> writeAll(List<Integer> concurrency, int batchSize, long minRows, AfterWrites after) throws Exception {
     if (keptThreads.isEmpty()) return List.of();
     String uri = stack.newDatabase("lt_ceiling");
     int maxC = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
@@ -174,10 +198,52 @@ final class Ceilings {
         out.add(t);
         Stack.log(String.format("ceiling S: c=%d  %d rows in %.2f s = %.0f rows/s", c, t.items(), t.seconds(), t.rate()));
       }
+      after.run(pool, out.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).orElseThrow().concurrency());
       return out;
     } finally {
       pool.close().await();
     }
+  }
+
+  // ---- O ----
+
+  /**
+   * Every account read as R reads it and written as S writes, at once: an account's threads are written
+   * before its messages (their foreign key), and its messages' batches go out while later pages are read,
+   * with at most k queries and c statements in flight.
+   */
+  private Trial overlapped(Pool pool, List<String> accounts, int k, int c, int batchSize) {
+    pool.query("truncate lt_scratch_messages, lt_scratch_threads").execute().await();
+    pool.query("checkpoint").execute().await();
+    Settings.Dynamo ds = new Settings.Dynamo(stack.dynamoEndpoint, Stack.REGION, stack.tables.threadsTable(),
+        stack.tables.messagesTable(), stack.tables.threadsIndex(), "netty", Math.max(k, 2), 10_000, 8, 0);
+    try (DynamoSource src = new DynamoSource(vertx, ds)) {
+      Context ctx = vertx.getOrCreateContext();
+      long items = 0;
+      long t0 = System.nanoTime();
+      for (String account : accounts) {
+        List<Map<String, AttributeValue>> threads = src.allThreads(ctx, account, null)
+            .concatMapIterable(Page::items).toList().blockingGet();
+        Flowable.fromIterable(threads).buffer(batchSize)
+            .flatMapSingle(b -> write(ctx, pool, UPSERT_THREADS, threadTuple(b, "")), false, c)
+            .ignoreElements().blockingAwait();
+        long messages = Flowable.fromIterable(threads)
+            .flatMap(t -> src.messages(ctx, t.get("threadId").s(), null), false, k)
+            .concatMapIterable(Page::items)
+            .buffer(batchSize)
+            .flatMapSingle(b -> write(ctx, pool, UPSERT_MESSAGES, messageTuple(b, "")).map(v -> (long) b.size()), false, c)
+            .reduce(0L, Long::sum).blockingGet();
+        items += threads.size() + messages;
+      }
+      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum());
+    }
+  }
+
+  private static Single<Boolean> write(Context ctx, Pool pool, String sql, Tuple params) {
+    return Single.create(e -> ctx.runOnContext(v -> pool.preparedQuery(sql).execute(params).onComplete(ar -> {
+      if (ar.succeeded()) e.onSuccess(true);
+      else e.onError(ar.cause());
+    })));
   }
 
   /** Threads first (the messages' foreign key needs them), then messages, each grouped by account. */

@@ -171,8 +171,9 @@ public final class Main {
         int n = Math.min(o.integer("ceiling-accounts", 8), s.accountIds.size());
         s.ceilings = new Ceilings(vertx, stack).measure(s.accountIds.subList(0, n), ints(o.str("read-concurrency", "4,16,64")),
             ints(o.str("write-concurrency", "1,4,8")), o.integer("ceiling-batch", 500),
-            o.integer("ceiling-keep-messages", 50_000), o.lng("ceiling-min-rows", 50_000));
-        Stack.log(String.format("R = %.0f items/s, S = %.0f rows/s, C = %.0f items/s", s.ceilings.r(), s.ceilings.s(), s.ceilings.c()));
+            o.integer("ceiling-keep-messages", 50_000), o.lng("ceiling-min-rows", 50_000), !o.flag("no-overlapped-ceiling"));
+        Stack.log(String.format("R = %.0f items/s, S = %.0f rows/s, C = %.0f items/s, O = %.0f items/s", s.ceilings.r(),
+            s.ceilings.s(), s.ceilings.c(), s.ceilings.o()));
       }
       if (o.flag("media-ceilings")) {
         List<Integer> mediaC = new ArrayList<>();
@@ -304,6 +305,7 @@ public final class Main {
           --budget-sec S (skip sweep points that would end past S seconds; quick: 165)
           --dynamo-endpoint URL [--no-seed --sim-port 8090]  --pg-uri postgresql://...  --service-jvm-opts "-Xmx1g"
           --read-concurrency 4,16,64  --write-concurrency 1,4,8  --ceiling-accounts N  --ceiling-min-rows N  --keep-attachments
+          --no-overlapped-ceiling (skip O: the same reads and writes at once, nothing between them)
           --media-latency-ms N (every media answer waits N ms, whole invocation; attachments: 50)
           --attachment-ratio F  --max-attachment-bytes N  --media-ceilings [--media-ceiling-concurrency 16,256
             --disk-ceiling-threads 4,16,64 --media-ceiling-sec 5] (M and D; on in the attachments preset)

@@ -133,6 +133,9 @@ final class Report {
     c.reads().forEach(t -> bars.add(new Svg.Bar("R: source reads (items/s)", "k = " + t.concurrency() + " in flight", t.rate(), "items/s")));
     c.writes().forEach(t -> bars.add(new Svg.Bar("S: PostgreSQL upserts (rows/s)", "c = " + t.concurrency() + " in flight", t.rate(), "rows/s")));
     bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "C", c.c(), "items/s"));
+    if (c.overlapped() != null) {
+      bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "O (reads and writes at once)", c.o(), "items/s"));
+    }
     bars.add(new Svg.Bar("C = R·S/(R+S) vs end-to-end (items/s)", "end-to-end (median)", median(res.base, RunResult::itemsPerSec), "items/s"));
     return Svg.bars("Ceilings and end-to-end rate", bars);
   }

@@ -56,7 +56,10 @@ final class Summary {
     headline();
     if (s.media != null) md.append(AttachmentsSection.markdown(res));
     workload();
-    if (s.ceilings != null) ceilings();
+    if (s.ceilings != null) {
+      ceilings();
+      overlapped();
+    }
     if (!base.isEmpty()) baseline();
     md.append(Targets.section(targets, base.size()));
     if (!s.sweep.isEmpty()) sweep();
@@ -160,6 +163,20 @@ final class Summary {
     md.append(String.format(Locale.ROOT, "S wrote rows made of the %,d threads and %,d messages R read (repeated with suffixed keys when fewer than the row target). "
             + "R's Query count is the least a reader of this data needs: compare it with the service's DynamoDB requests per message below.%n%n",
         c.sampleThreads(), c.sampleMessages()));
+  }
+
+  /** O beside C and the end-to-end rate: how much of what these clients reach here the pipeline's own work leaves. */
+  private void overlapped() {
+    Ceilings.Trial o = s.ceilings.overlapped();
+    if (o == null) return;
+    double e2e = median(base, RunResult::itemsPerSec);
+    md.append(String.format(Locale.ROOT, "**O = %,.0f items/s** (%,d items in %.2f s, k=%d, c=%d): R's reads and S's writes at once, "
+            + "with nothing between them but building each batch's rows (no transaction, checkpoint, progress, dead letters or "
+            + "attachments) = %.2f × C.%s%n%n",
+        o.rate(), o.items(), o.seconds(), o.concurrency(), s.ceilings.bestWrite() == null ? 0 : s.ceilings.bestWrite().concurrency(),
+        o.rate() / s.ceilings.c(),
+        base.isEmpty() || Double.isNaN(e2e) || e2e == 0 ? "" : String.format(Locale.ROOT,
+            " End to end (median) = %.2f × O: the share of it the pipeline's own work leaves.", e2e / o.rate())));
   }
 
   private void baseline() {
