@@ -16,7 +16,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -26,7 +28,22 @@ import java.util.Set;
  * constant time over their digests, so neither content nor length leaks through timing.
  */
 public final class Authenticator {
+  /** Verified mobile tokens kept; the least recently used one goes first. */
+  private static final int VERIFIED_KEPT = 10_000;
+
   private final List<JWTAuth> jwtKeys = new ArrayList<>();
+  /**
+   * An app polls its status with the same token every few hundred ms, and checking its signature (HMAC
+   * and two JSON parses) cost more than the rest of a status answer: a signature is checked once per
+   * token, its time window on every use. The key is the whole token, signature included, so only a
+   * token that was verified can hit. Used on its verticle's event loop only.
+   */
+  private final Map<String, Verified> verifiedTokens = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Verified> eldest) {
+      return size() > VERIFIED_KEPT;
+    }
+  };
   private final List<byte[]> conversationsDigests;
   private final List<byte[]> adminDigests;
 
@@ -55,6 +72,12 @@ public final class Authenticator {
     boolean admin = matchesAny(adminDigests, digest);
     if (conversations) return Future.succeededFuture(new Caller(Caller.Kind.CONVERSATIONS, "conversations", Set.of()));
     if (admin) return Future.succeededFuture(new Caller(Caller.Kind.OPERATOR, "operator", Set.of()));
+    Verified known = verifiedTokens.get(token);
+    if (known != null) {
+      Future<Caller> still = known.inWindow(System.currentTimeMillis() / 1000);
+      if (still.failed()) verifiedTokens.remove(token);
+      return still;
+    }
     if (token.chars().filter(c -> c == '.').count() != 2) return Future.failedFuture(ApiError.unauthorized("invalid credential"));
     if (!hs256Header(token)) return Future.failedFuture(ApiError.unauthorized("invalid token"));
     return verify(token, 0);
@@ -71,21 +94,33 @@ public final class Authenticator {
     return verified
         .transform(ar -> {
           // The signature is verified; the principal drops exp/nbf, so the checks read the payload itself.
-          if (ar.succeeded()) return mobileCaller(payload(token));
+          if (ar.succeeded()) {
+            Future<Verified> claims = mobileClaims(payload(token));
+            if (claims.failed()) return Future.failedFuture(claims.cause());
+            Future<Caller> caller = claims.result().inWindow(System.currentTimeMillis() / 1000);
+            if (caller.succeeded()) verifiedTokens.put(token, claims.result());
+            return caller;
+          }
           if (keyIndex + 1 < jwtKeys.size()) return verify(token, keyIndex + 1);
           return Future.failedFuture(ApiError.unauthorized("invalid token"));
         });
   }
 
-  private static Future<Caller> mobileCaller(JsonObject claims) {
-    long now = System.currentTimeMillis() / 1000;
-    if (!(claims.getValue("exp") instanceof Number exp) || exp.doubleValue() <= now) {
+  /** A verified token's caller and the time window it is valid in (epoch seconds; nbf NaN when absent). */
+  private record Verified(Caller caller, double exp, double nbf) {
+    Future<Caller> inWindow(long now) {
+      if (exp <= now) return Future.failedFuture(ApiError.unauthorized("token expired or without exp"));
+      if (nbf > now) return Future.failedFuture(ApiError.unauthorized("token not valid yet"));
+      return Future.succeededFuture(caller);
+    }
+  }
+
+  private static Future<Verified> mobileClaims(JsonObject claims) {
+    if (!(claims.getValue("exp") instanceof Number exp)) {
       return Future.failedFuture(ApiError.unauthorized("token expired or without exp"));
     }
     Object nbf = claims.getValue("nbf");
-    if (nbf != null && (!(nbf instanceof Number n) || n.doubleValue() > now)) {
-      return Future.failedFuture(ApiError.unauthorized("token not valid yet"));
-    }
+    if (nbf != null && !(nbf instanceof Number)) return Future.failedFuture(ApiError.unauthorized("token not valid yet"));
     if (!(claims.getValue("sub") instanceof String sub) || sub.isEmpty()
         || !(claims.getValue("accounts") instanceof JsonArray accounts)) {
       return Future.failedFuture(ApiError.unauthorized("token without sub or accounts"));
@@ -95,7 +130,8 @@ public final class Authenticator {
       if (!(a instanceof String s)) return Future.failedFuture(ApiError.unauthorized("accounts must be strings"));
       ids.add(s);
     }
-    return Future.succeededFuture(new Caller(Caller.Kind.MOBILE, sub, Set.copyOf(ids)));
+    return Future.succeededFuture(new Verified(new Caller(Caller.Kind.MOBILE, sub, Set.copyOf(ids)), exp.doubleValue(),
+        nbf == null ? Double.NaN : ((Number) nbf).doubleValue()));
   }
 
   private static JsonObject payload(String token) {

@@ -110,6 +110,30 @@ class CredentialsTest {
   }
 
   @Test
+  void aTokenUsedOftenIsRefusedTheSecondItExpires() {
+    // verified tokens are remembered (Authenticator): the memory must not outlive exp
+    long exp = TestJwt.nowSeconds() + 3;
+    String token = TestJwt.hs256(JWT_SECRET, TestJwt.claims("u", List.of(ACCOUNT)).put("exp", exp));
+    String path = "/v1/accounts/" + ACCOUNT;
+    int accepted = 0;
+    for (int i = 0; i < 10; i++) {
+      Response r = svc.http.get(path, token);
+      // only a stalled machine lets exp pass within these polls
+      if (TestJwt.nowSeconds() < exp) {
+        assertEquals(200, r.status(), r.body());
+        accepted++;
+      }
+    }
+    assertTrue(accepted > 0, "the token was never accepted while valid");
+    while (TestJwt.nowSeconds() < exp) TestService.sleep(50);
+    for (int i = 0; i < 10; i++) {
+      Response r = svc.http.get(path, token);
+      assertEquals(401, r.status(), "poll " + i + " after exp: " + r.body());
+      assertEquals("unauthorized", r.error());
+    }
+  }
+
+  @Test
   void previousSecretsAreAcceptedWhileTheyRotate() {
     String previousJwt = TestJwt.mobile(PREVIOUS_JWT_SECRET, "u", List.of(ACCOUNT));
     assertEquals(200, svc.http.get("/v1/accounts/" + ACCOUNT, previousJwt).status());
