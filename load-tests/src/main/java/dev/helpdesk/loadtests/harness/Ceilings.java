@@ -50,11 +50,25 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * </ul>
  */
 final class Ceilings {
-  /** @param requests DynamoDB requests (R) or statements (S) the trial sent */
-  record Trial(int concurrency, long items, double seconds, long requests) {
+  /**
+   * @param requests DynamoDB requests (R, O) or statements (S) the trial sent
+   * @param cpuSec   the harness JVM's CPU time over the trial, which it spends on nothing else meanwhile: the
+   *                 clients' own cost (the SDK's request and response handling, the PostgreSQL client's encoding)
+   */
+  record Trial(int concurrency, long items, double seconds, long requests, double cpuSec) {
     double rate() {
       return seconds <= 0 ? 0 : items / seconds;
     }
+
+    double cpuMicrosPerItem() {
+      return items == 0 ? Double.NaN : cpuSec * 1e6 / items;
+    }
+  }
+
+  /** This JVM's CPU time so far, in seconds (NaN where the JVM cannot tell). */
+  private static double cpuNow() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() / 1e9 : Double.NaN;
   }
 
   /** @param overlapped O, or null when it was not measured */
@@ -128,6 +142,7 @@ final class Ceilings {
       Context ctx = vertx.getOrCreateContext();
       long items = 0;
       long messagesRead = 0;
+      double cpu0 = cpuNow();
       long t0 = System.nanoTime();
       for (String account : accounts) {
         List<Map<String, AttributeValue>> threads = src.allThreads(ctx, account, null)
@@ -151,7 +166,7 @@ final class Ceilings {
         keptMessages.forEach(m -> owners.add(m.get("threadId").s()));
         keptThreads.removeIf(t -> !owners.contains(t.get("threadId").s()));
       }
-      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum());
+      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum(), cpuNow() - cpu0);
     }
   }
 
@@ -192,9 +207,10 @@ final class Ceilings {
       for (int c : concurrency) {
         pool.query("truncate lt_scratch_messages, lt_scratch_threads").execute().await();
         pool.query("checkpoint").execute().await();
+        double cpu0 = cpuNow();
         long t0 = System.nanoTime();
         runBatches(pool, batches, c).await();
-        Trial t = new Trial(c, rows, (System.nanoTime() - t0) / 1e9, batches.size());
+        Trial t = new Trial(c, rows, (System.nanoTime() - t0) / 1e9, batches.size(), cpuNow() - cpu0);
         out.add(t);
         Stack.log(String.format("ceiling S: c=%d  %d rows in %.2f s = %.0f rows/s", c, t.items(), t.seconds(), t.rate()));
       }
@@ -220,6 +236,7 @@ final class Ceilings {
     try (DynamoSource src = new DynamoSource(vertx, ds)) {
       Context ctx = vertx.getOrCreateContext();
       long items = 0;
+      double cpu0 = cpuNow();
       long t0 = System.nanoTime();
       for (String account : accounts) {
         List<Map<String, AttributeValue>> threads = src.allThreads(ctx, account, null)
@@ -235,7 +252,7 @@ final class Ceilings {
             .reduce(0L, Long::sum).blockingGet();
         items += threads.size() + messages;
       }
-      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum());
+      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum(), cpuNow() - cpu0);
     }
   }
 

@@ -153,9 +153,14 @@ final class Summary {
   private void ceilings() {
     Ceilings.Result c = s.ceilings;
     md.append("## Ceilings (same run, same data)\n\n");
-    md.append("| measure | concurrency | items | requests | seconds | rate |\n|---|---|---|---|---|---|\n");
-    c.reads().forEach(t -> md.append(String.format(Locale.ROOT, "| R read | k=%d | %,d | %,d Query | %.2f | %,.0f items/s |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate())));
-    c.writes().forEach(t -> md.append(String.format(Locale.ROOT, "| S write | c=%d | %,d | %,d upserts | %.2f | %,.0f rows/s |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate())));
+    md.append("| measure | concurrency | items | requests | seconds | rate | client CPU µs/item |\n|---|---|---|---|---|---|---|\n");
+    c.reads().forEach(t -> md.append(String.format(Locale.ROOT, "| R read | k=%d | %,d | %,d Query | %.2f | %,.0f items/s | %.1f |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate(), t.cpuMicrosPerItem())));
+    c.writes().forEach(t -> md.append(String.format(Locale.ROOT, "| S write | c=%d | %,d | %,d upserts | %.2f | %,.0f rows/s | %.1f |%n", t.concurrency(), t.items(), t.requests(), t.seconds(), t.rate(), t.cpuMicrosPerItem())));
+    Ceilings.Trial o = c.overlapped();
+    if (o != null) {
+      md.append(String.format(Locale.ROOT, "| O both at once | k=%d, c=%d | %,d | %,d Query | %.2f | %,.0f items/s | %.1f |%n", o.concurrency(),
+          c.bestWrite() == null ? 0 : c.bestWrite().concurrency(), o.items(), o.requests(), o.seconds(), o.rate(), o.cpuMicrosPerItem()));
+    }
     md.append(String.format(Locale.ROOT, "%n**R = %,.0f items/s** (k=%s), **S = %,.0f rows/s** (c=%s, %d rows per statement), "
             + "**C = R·S/(R+S) = %,.0f items/s** (≈ %,.0f messages/s at this workload's %.0f %% messages).%n%n",
         c.r(), c.bestRead() == null ? "-" : c.bestRead().concurrency(), c.s(), c.bestWrite() == null ? "-" : c.bestWrite().concurrency(),
@@ -177,6 +182,14 @@ final class Summary {
         o.rate() / s.ceilings.c(),
         base.isEmpty() || Double.isNaN(e2e) || e2e == 0 ? "" : String.format(Locale.ROOT,
             " End to end (median) = %.2f × O: the share of it the pipeline's own work leaves.", e2e / o.rate())));
+    double serviceCpu = median(base, RunResult::cpuMsPerMessage) * 1000;
+    if (!base.isEmpty() && !Double.isNaN(serviceCpu) && !Double.isNaN(o.cpuMicrosPerItem())) {
+      md.append(String.format(Locale.ROOT, "Client CPU: %.1f µs per item for R (the SDK's requests and responses), %.1f for S (the "
+              + "PostgreSQL client; rows built before the clock), %.1f for O (both, rows built); the service spent %.1f µs per "
+              + "message (median; its JVM runs C1 only, the harness C2, and it does everything O leaves out).%n%n",
+          s.ceilings.bestRead() == null ? Double.NaN : s.ceilings.bestRead().cpuMicrosPerItem(),
+          s.ceilings.bestWrite() == null ? Double.NaN : s.ceilings.bestWrite().cpuMicrosPerItem(), o.cpuMicrosPerItem(), serviceCpu));
+    }
   }
 
   private void baseline() {
