@@ -71,9 +71,12 @@ final class Ceilings {
         instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() / 1e9 : Double.NaN;
   }
 
-  /** @param overlapped O, or null when it was not measured */
-  record Result(List<Trial> reads, List<Trial> writes, Trial overlapped, int batchSize, long sampleThreads,
-                long sampleMessages) {
+  /**
+   * @param overlapped        O, or null when it was not measured
+   * @param overlappedMachine where the machine's CPU went during O (dynalite's and PostgreSQL's shares are its stores' cost)
+   */
+  record Result(List<Trial> reads, List<Trial> writes, Trial overlapped, MachineCpu.Usage overlappedMachine, int batchSize,
+                long sampleThreads, long sampleMessages) {
     Trial bestRead() {
       return reads.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).orElse(null);
     }
@@ -108,6 +111,7 @@ final class Ceilings {
   private final Stack stack;
   private final List<Map<String, AttributeValue>> keptThreads = Collections.synchronizedList(new ArrayList<>());
   private final List<Map<String, AttributeValue>> keptMessages = Collections.synchronizedList(new ArrayList<>());
+  private MachineCpu.Usage overlappedMachine;
 
   Ceilings(Vertx vertx, Stack stack) {
     this.vertx = vertx;
@@ -132,7 +136,7 @@ final class Ceilings {
       Stack.log(String.format("ceiling O: k=%d c=%d  %d items in %.2f s = %.0f items/s", bestK, bestC, o[0].items(),
           o[0].seconds(), o[0].rate()));
     });
-    return new Result(reads, writes, o[0], batchSize, keptThreads.size(), keptMessages.size());
+    return new Result(reads, writes, o[0], overlappedMachine, batchSize, keptThreads.size(), keptMessages.size());
   }
 
   private Trial readAll(List<String> accounts, int k, int keep) {
@@ -236,6 +240,7 @@ final class Ceilings {
     try (DynamoSource src = new DynamoSource(vertx, ds)) {
       Context ctx = vertx.getOrCreateContext();
       long items = 0;
+      MachineCpu.Mark machine = stack.machineCpu(ProcessHandle.current()).mark();
       double cpu0 = cpuNow();
       long t0 = System.nanoTime();
       for (String account : accounts) {
@@ -252,7 +257,9 @@ final class Ceilings {
             .reduce(0L, Long::sum).blockingGet();
         items += threads.size() + messages;
       }
-      return new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum(), cpuNow() - cpu0);
+      Trial t = new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum(), cpuNow() - cpu0);
+      overlappedMachine = machine.until();
+      return t;
     }
   }
 

@@ -190,6 +190,20 @@ final class Summary {
           s.ceilings.bestRead() == null ? Double.NaN : s.ceilings.bestRead().cpuMicrosPerItem(),
           s.ceilings.bestWrite() == null ? Double.NaN : s.ceilings.bestWrite().cpuMicrosPerItem(), o.cpuMicrosPerItem(), serviceCpu));
     }
+    MachineCpu.Usage m = s.ceilings.overlappedMachine();
+    List<RunResult> measured = base.stream().filter(r -> r.machineCpu != null && r.messages + r.threads > 0).toList();
+    if (m != null && !measured.isEmpty()) {
+      md.append(String.format(Locale.ROOT, "The stores' CPU per item: dynalite %.1f µs during O, %.1f in the runs (median); PostgreSQL %.1f "
+              + "during O, %.1f in the runs. What the runs spend beyond O there is the pipeline's work in the stores (transactions, "
+              + "checkpoints, counts, look-ups), not its own JVM's.%n%n",
+          storeMicros(m, MachineCpu.DYNALITE, o.items()), median(measured, r -> storeMicros(r.machineCpu, MachineCpu.DYNALITE, r.messages + r.threads)),
+          storeMicros(m, MachineCpu.POSTGRES, o.items()), median(measured, r -> storeMicros(r.machineCpu, MachineCpu.POSTGRES, r.messages + r.threads))));
+    }
+  }
+
+  private static double storeMicros(MachineCpu.Usage u, String group, long items) {
+    Double sec = u.seconds().get(group);
+    return sec == null || items <= 0 ? Double.NaN : sec * 1e6 / items;
   }
 
   private void baseline() {
