@@ -2,27 +2,21 @@ package dev.helpdesk.loadtests.harness;
 
 import dev.helpdesk.migrator.config.Settings;
 import dev.helpdesk.migrator.db.Database;
-import dev.helpdesk.migrator.sink.MessageSink;
-import dev.helpdesk.migrator.sink.ThreadSink;
-import dev.helpdesk.migrator.source.AttributeJson;
 import dev.helpdesk.migrator.source.DynamoSource;
 import dev.helpdesk.migrator.source.Page;
 import io.reactivex.rxjava3.core.Flowable;
-import io.reactivex.rxjava3.core.Single;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +60,7 @@ final class Ceilings {
   }
 
   /** This JVM's CPU time so far, in seconds (NaN where the JVM cannot tell). */
-  private static double cpuNow() {
+  static double cpuNow() {
     return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() / 1e9 : Double.NaN;
   }
@@ -102,16 +96,10 @@ final class Ceilings {
     }
   }
 
-  private static final Set<String> THREAD_NAMED = Set.of("accountId", "threadId", "channelId", "subject", "status",
-      "customer", "createdAt", "lastMessageAt", "messageCount", "tags");
-  private static final Set<String> MESSAGE_NAMED = Set.of("threadId", "messageId", "accountId", "sentAt", "direction",
-      "author", "body", "contentType", "attachments", "telephony");
-
   private final Vertx vertx;
   private final Stack stack;
   private final List<Map<String, AttributeValue>> keptThreads = Collections.synchronizedList(new ArrayList<>());
   private final List<Map<String, AttributeValue>> keptMessages = Collections.synchronizedList(new ArrayList<>());
-  private MachineCpu.Usage overlappedMachine;
 
   Ceilings(Vertx vertx, Stack stack) {
     this.vertx = vertx;
@@ -129,30 +117,31 @@ final class Ceilings {
       Stack.log(String.format("ceiling R: k=%d  %d items in %.2f s = %.0f items/s", k, t.items(), t.seconds(), t.rate()));
     }
     int bestK = reads.stream().max((a, b) -> Double.compare(a.rate(), b.rate())).map(Trial::concurrency).orElse(8);
-    Trial[] o = {null};
+    OverlappedCeiling.Measured[] o = {null};
     List<Trial> writes = writeAll(writeConcurrency, batchSize, minWriteRows, (pool, bestC) -> {
       if (!overlapped) return;
       try {
-        o[0] = overlapped(pool, accounts, bestK, bestC, batchSize);
+        o[0] = new OverlappedCeiling(vertx, stack).measure(pool, accounts, bestK, bestC, batchSize);
       } catch (RuntimeException e) {
         // a diagnostic beside R, S and C: the report goes on without it
         Stack.log("ceiling O failed, left out: " + e);
         return;
       }
-      Stack.log(String.format("ceiling O: k=%d c=%d  %d items in %.2f s = %.0f items/s", bestK, bestC, o[0].items(),
-          o[0].seconds(), o[0].rate()));
+      Trial t = o[0].trial();
+      Stack.log(String.format("ceiling O: k=%d c=%d  %d items in %.2f s = %.0f items/s", bestK, bestC, t.items(), t.seconds(), t.rate()));
     });
-    return new Result(reads, writes, o[0], overlappedMachine, batchSize, keptThreads.size(), keptMessages.size());
+    return new Result(reads, writes, o[0] == null ? null : o[0].trial(), o[0] == null ? null : o[0].machine(), batchSize,
+        keptThreads.size(), keptMessages.size());
   }
 
   /** The service's own source, with room for k queries in flight. */
-  private DynamoSource source(int k) {
+  static DynamoSource source(Vertx vertx, Stack stack, int k) {
     return new DynamoSource(vertx, new Settings.Dynamo(stack.dynamoEndpoint, Stack.REGION, stack.tables.threadsTable(),
         stack.tables.messagesTable(), stack.tables.threadsIndex(), "netty", Math.max(k, 2), 10_000, 8, 0));
   }
 
   private Trial readAll(List<String> accounts, int k, int keep) {
-    try (DynamoSource src = source(k)) {
+    try (DynamoSource src = source(vertx, stack, k)) {
       Context ctx = vertx.getOrCreateContext();
       long items = 0;
       long messagesRead = 0;
@@ -176,7 +165,7 @@ final class Ceilings {
       // sample 20,000 threads to 50,000 messages (29 % threads) where the workload has 2 %
       // (the threads of the kept messages, which their foreign key needs anyway)
       if (keep > 0 && messagesRead > keptMessages.size()) {
-        java.util.Set<String> owners = new java.util.HashSet<>();
+        Set<String> owners = new HashSet<>();
         keptMessages.forEach(m -> owners.add(m.get("threadId").s()));
         keptThreads.removeIf(t -> !owners.contains(t.get("threadId").s()));
       }
@@ -185,10 +174,6 @@ final class Ceilings {
   }
 
   // ---- S ----
-
-  // the service's own statements, aimed at scratch copies of its tables
-  private static final String UPSERT_THREADS = ThreadSink.upsertInto("lt_scratch_threads");
-  private static final String UPSERT_MESSAGES = MessageSink.upsertMessagesInto("lt_scratch_messages");
 
   private record Batch(String sql, Tuple params, int rows) {}
 
@@ -235,49 +220,6 @@ final class Ceilings {
     }
   }
 
-  // ---- O ----
-
-  /**
-   * Every account read as R reads it and written as S writes, at once: an account's threads are written
-   * before its messages (their foreign key), and its messages' batches go out while later pages are read,
-   * with at most k queries and c statements in flight.
-   */
-  private Trial overlapped(Pool pool, List<String> accounts, int k, int c, int batchSize) {
-    pool.query("truncate lt_scratch_messages, lt_scratch_threads").execute().await();
-    pool.query("checkpoint").execute().await();
-    try (DynamoSource src = source(k)) {
-      Context ctx = vertx.getOrCreateContext();
-      long items = 0;
-      MachineCpu.Mark machine = stack.machineCpu(ProcessHandle.current()).mark();
-      double cpu0 = cpuNow();
-      long t0 = System.nanoTime();
-      for (String account : accounts) {
-        List<Map<String, AttributeValue>> threads = src.allThreads(ctx, account, null)
-            .concatMapIterable(Page::items).toList().blockingGet();
-        Flowable.fromIterable(threads).buffer(batchSize)
-            .flatMapSingle(b -> write(ctx, pool, UPSERT_THREADS, threadTuple(b, "")), false, c)
-            .ignoreElements().blockingAwait();
-        long messages = Flowable.fromIterable(threads)
-            .flatMap(t -> src.messages(ctx, t.get("threadId").s(), null), false, k)
-            .concatMapIterable(Page::items)
-            .buffer(batchSize)
-            .flatMapSingle(b -> write(ctx, pool, UPSERT_MESSAGES, messageTuple(b, "")).map(v -> (long) b.size()), false, c)
-            .reduce(0L, Long::sum).blockingGet();
-        items += threads.size() + messages;
-      }
-      Trial t = new Trial(k, items, (System.nanoTime() - t0) / 1e9, src.stats().requests().sum(), cpuNow() - cpu0);
-      overlappedMachine = machine.until();
-      return t;
-    }
-  }
-
-  private static Single<Boolean> write(Context ctx, Pool pool, String sql, Tuple params) {
-    return Single.create(e -> ctx.runOnContext(v -> pool.preparedQuery(sql).execute(params).onComplete(ar -> {
-      if (ar.succeeded()) e.onSuccess(true);
-      else e.onError(ar.cause());
-    })));
-  }
-
   /** Threads first (the messages' foreign key needs them), then messages, each grouped by account. */
   private List<Batch> batches(int size, int copies) {
     List<Batch> threadBatches = new ArrayList<>();
@@ -285,10 +227,10 @@ final class Ceilings {
     for (int copy = 0; copy < copies; copy++) {
       String suffix = copy == 0 ? "" : "~" + copy;
       for (List<Map<String, AttributeValue>> group : byAccount(keptThreads, size)) {
-        threadBatches.add(new Batch(UPSERT_THREADS, threadTuple(group, suffix), group.size()));
+        threadBatches.add(new Batch(CeilingRows.UPSERT_THREADS, CeilingRows.threadTuple(group, suffix), group.size()));
       }
       for (List<Map<String, AttributeValue>> group : byAccount(keptMessages, size)) {
-        messageBatches.add(new Batch(UPSERT_MESSAGES, messageTuple(group, suffix), group.size()));
+        messageBatches.add(new Batch(CeilingRows.UPSERT_MESSAGES, CeilingRows.messageTuple(group, suffix), group.size()));
       }
     }
     List<Batch> all = new ArrayList<>(threadBatches);
@@ -300,7 +242,7 @@ final class Ceilings {
     Map<String, List<Map<String, AttributeValue>>> groups = new LinkedHashMap<>();
     synchronized (items) {
       for (Map<String, AttributeValue> item : items) {
-        groups.computeIfAbsent(s(item, "accountId", "?"), a -> new ArrayList<>()).add(item);
+        groups.computeIfAbsent(CeilingRows.s(item, "accountId", "?"), a -> new ArrayList<>()).add(item);
       }
     }
     List<List<Map<String, AttributeValue>>> out = new ArrayList<>();
@@ -325,7 +267,7 @@ final class Ceilings {
                     Promise<Void> done) {
     while (!failed[0] && inFlight[0] < c && next[0] < batches.size()) {
       Batch b = batches.get(next[0]);
-      boolean firstMessages = b.sql() == UPSERT_MESSAGES && (next[0] == 0 || batches.get(next[0] - 1).sql() == UPSERT_THREADS);
+      boolean firstMessages = b.sql() == CeilingRows.UPSERT_MESSAGES && (next[0] == 0 || batches.get(next[0] - 1).sql() == CeilingRows.UPSERT_THREADS);
       if (firstMessages && inFlight[0] > 0) break;
       next[0]++;
       inFlight[0]++;
@@ -340,74 +282,5 @@ final class Ceilings {
       });
     }
     if (!failed[0] && inFlight[0] == 0 && next[0] >= batches.size()) done.tryComplete();
-  }
-
-  private static Tuple threadTuple(List<Map<String, AttributeValue>> rows, String suffix) {
-    int n = rows.size();
-    String[] ids = new String[n], channels = new String[n], subjects = new String[n], statuses = new String[n],
-        customers = new String[n], tags = new String[n], extras = new String[n];
-    Long[] created = new Long[n], last = new Long[n], counts = new Long[n];
-    for (int i = 0; i < n; i++) {
-      Map<String, AttributeValue> t = rows.get(i);
-      ids[i] = s(t, "threadId", "?" + i) + suffix;
-      channels[i] = s(t, "channelId", "?");
-      subjects[i] = s(t, "subject", null);
-      statuses[i] = s(t, "status", null);
-      customers[i] = t.get("customer") == null ? null : AttributeJson.plainJson(t.get("customer"));
-      created[i] = n(t, "createdAt", 0L);
-      last[i] = n(t, "lastMessageAt", 0L);
-      counts[i] = n(t, "messageCount", null);
-      tags[i] = t.get("tags") == null || !t.get("tags").hasSs() ? null : new JsonArray(List.copyOf(t.get("tags").ss())).encode();
-      extras[i] = extra(t, THREAD_NAMED);
-    }
-    return Tuple.of(s(rows.get(0), "accountId", "?"), 1L, 1L, ids, channels, subjects, statuses, customers, created, last)
-        .addValue(counts).addValue(tags).addValue(extras);
-  }
-
-  private static Tuple messageTuple(List<Map<String, AttributeValue>> rows, String suffix) {
-    int n = rows.size();
-    String[] threads = new String[n], ids = new String[n], dirs = new String[n], authors = new String[n],
-        types = new String[n], tels = new String[n], extras = new String[n];
-    Long[] sent = new Long[n];
-    Buffer[] bodies = new Buffer[n];
-    for (int i = 0; i < n; i++) {
-      Map<String, AttributeValue> m = rows.get(i);
-      threads[i] = s(m, "threadId", "?") + suffix;
-      ids[i] = s(m, "messageId", "?" + i);
-      sent[i] = n(m, "sentAt", 0L);
-      dirs[i] = s(m, "direction", "?");
-      authors[i] = m.get("author") == null ? "{}" : AttributeJson.plainJson(m.get("author"));
-      String body = s(m, "body", null);
-      bodies[i] = body == null ? null : Buffer.buffer(body.getBytes(StandardCharsets.UTF_8));
-      types[i] = s(m, "contentType", null);
-      tels[i] = m.get("telephony") == null ? null : AttributeJson.plainJson(m.get("telephony"));
-      extras[i] = extra(m, MESSAGE_NAMED);
-    }
-    return Tuple.of(s(rows.get(0), "accountId", "?"), 1L, 1L, threads, ids, sent, dirs, authors, bodies, types)
-        .addValue(tels).addValue(extras);
-  }
-
-  private static String s(Map<String, AttributeValue> item, String key, String fallback) {
-    AttributeValue v = item.get(key);
-    // text columns cannot hold U+0000 (the service stores such values its own way)
-    return v == null || v.s() == null ? fallback : v.s().replace('\u0000', '\ufffd');
-  }
-
-  private static Long n(Map<String, AttributeValue> item, String key, Long fallback) {
-    AttributeValue v = item.get(key);
-    if (v == null || v.n() == null) return fallback;
-    try {
-      return Long.parseLong(v.n());
-    } catch (NumberFormatException e) {
-      return fallback;
-    }
-  }
-
-  private static String extra(Map<String, AttributeValue> item, Set<String> named) {
-    Map<String, AttributeValue> rest = new LinkedHashMap<>();
-    item.forEach((k, v) -> {
-      if (!named.contains(k)) rest.put(k, v);
-    });
-    return rest.isEmpty() ? null : AttributeJson.dynamoJson(rest);
   }
 }
