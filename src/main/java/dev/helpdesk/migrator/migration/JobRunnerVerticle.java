@@ -130,6 +130,8 @@ public final class JobRunnerVerticle extends VerticleBase {
     String d = "DynamoDB ";
     meters.counter("migrator_dynamodb_requests", d + "HTTP attempts sent, retries included", Tags.empty(), s, x -> x.requests().sum())
         .counter("migrator_dynamodb_throttled", d + "attempts answered with a throttling error", Tags.empty(), s, x -> x.throttled().sum())
+        .counter("migrator_dynamodb_unanswered", d + "attempts that ended without an answer (timed out, or the connection broke)",
+            Tags.empty(), s, x -> x.unanswered().sum())
         .counter("migrator_dynamodb_failed_calls", d + "queries failed after all their attempts", Tags.empty(), s, x -> x.failedCalls().sum())
         .counter("migrator_dynamodb_pages", d + "result pages read", Tags.empty(), s, x -> x.pages().sum())
         .counter("migrator_dynamodb_items", d + "items read", Tags.empty(), s, x -> x.items().sum())

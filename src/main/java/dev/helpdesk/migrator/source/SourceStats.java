@@ -5,11 +5,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Counters of one {@link DynamoSource}, for the load-test harness and logs.
  * requests: HTTP attempts sent (retries included); throttled: attempts DynamoDB answered with a
- * throttling error; failedCalls: queries that failed after all their attempts.
+ * throttling error; unanswered: attempts that ended without any answer (timed out after
+ * DYNAMODB_CALL_TIMEOUT_MS, or the connection broke); failedCalls: queries that failed after all their attempts.
  */
 public final class SourceStats {
   private final LongAdder requests = new LongAdder();
   private final LongAdder throttled = new LongAdder();
+  private final LongAdder unanswered = new LongAdder();
   private final LongAdder failedCalls = new LongAdder();
   private final LongAdder pages = new LongAdder();
   private final LongAdder items = new LongAdder();
@@ -20,6 +22,10 @@ public final class SourceStats {
 
   public LongAdder throttled() {
     return throttled;
+  }
+
+  public LongAdder unanswered() {
+    return unanswered;
   }
 
   public LongAdder failedCalls() {
@@ -36,7 +42,7 @@ public final class SourceStats {
 
   @Override
   public String toString() {
-    return "requests=" + requests.sum() + " throttled=" + throttled.sum() + " failedCalls=" + failedCalls.sum()
+    return "requests=" + requests.sum() + " throttled=" + throttled.sum() + " unanswered=" + unanswered.sum() + " failedCalls=" + failedCalls.sum()
         + " pages=" + pages.sum() + " items=" + items.sum();
   }
 }

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A proxy in front of dynalite that misbehaves the way DynamoDB can: throttling errors, tiny
- * pages (it rewrites each Query's Limit), and a final page that is empty but was announced by
- * a LastEvaluatedKey. Faults live at the network edge, so the service's own code is untouched.
+ * pages (it rewrites each Query's Limit), a final page that is empty but was announced by
+ * a LastEvaluatedKey, and Queries that are never answered. Faults live at the network edge, so the
+ * service's own code is untouched.
  */
 public final class DynamoFaultProxy implements AutoCloseable {
   /** Key attributes per table and index, to announce a LastEvaluatedKey the way DynamoDB would. */
@@ -30,6 +31,8 @@ public final class DynamoFaultProxy implements AutoCloseable {
   public volatile double throttleRate;
   public volatile Integer pageLimit;
   public volatile boolean trailingEmptyPage;
+  /** How many of the next Queries get no answer at all (the connection stays open until the client gives up). */
+  public final AtomicInteger unansweredQueries = new AtomicInteger();
   public final AtomicInteger received = new AtomicInteger();
   public final AtomicInteger throttled = new AtomicInteger();
   public final AtomicInteger maxInFlight = new AtomicInteger();
@@ -68,6 +71,10 @@ public final class DynamoFaultProxy implements AutoCloseable {
         return;
       }
       boolean query = String.valueOf(req.getHeader("X-Amz-Target")).endsWith(".Query");
+      if (query && unansweredQueries.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        req.connection().closeHandler(v -> inFlight.decrementAndGet());
+        return;
+      }
       JsonObject request = query ? body.toJsonObject() : null;
       if (query && pageLimit != null) request.put("Limit", pageLimit);
       forward(req, request == null ? body : request.toBuffer(), request);
