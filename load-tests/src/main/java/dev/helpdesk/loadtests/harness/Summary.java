@@ -241,9 +241,12 @@ final class Summary {
     if (s.ceilings != null) checkAgainstC();
   }
 
-  /** The machine's CPU per process group, in cores: how much of it the service had, and what else took it. */
+  /**
+   * The machine's CPU per process group, in cores: how much of it the service had, and what else took it. Every
+   * run, sweep points included, so that a run far slower than its neighbours shows who was busy or idle then.
+   */
   private void machineCpu() {
-    List<RunResult> measured = base.stream().filter(r -> r.machineCpu != null).toList();
+    List<RunResult> measured = s.runs.stream().filter(r -> r.machineCpu != null).toList();
     if (measured.isEmpty()) return;
     List<String> groups = List.of(MachineCpu.SERVICE, MachineCpu.HARNESS, MachineCpu.DYNALITE, MachineCpu.POSTGRES);
     int cores = measured.get(0).machineCpu.cores();
