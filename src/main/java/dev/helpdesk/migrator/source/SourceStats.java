@@ -42,7 +42,7 @@ public final class SourceStats {
 
   @Override
   public String toString() {
-    return "requests=" + requests.sum() + " throttled=" + throttled.sum() + " unanswered=" + unanswered.sum() + " failedCalls=" + failedCalls.sum()
-        + " pages=" + pages.sum() + " items=" + items.sum();
+    return "requests=" + requests.sum() + " throttled=" + throttled.sum() + " unanswered=" + unanswered.sum()
+        + " failedCalls=" + failedCalls.sum() + " pages=" + pages.sum() + " items=" + items.sum();
   }
 }
