@@ -10,6 +10,8 @@ import software.amazon.awssdk.metrics.MetricPublisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+
 /**
  * Counts attempts as they are sent (an interceptor sees every retry), and throttled attempts from
  * the SDK's per-attempt metrics: an interceptor only sees the status code of a failed attempt,
@@ -47,10 +49,9 @@ final class AttemptCounter implements ExecutionInterceptor, MetricPublisher {
     // the call's own collection has no ERROR_TYPE: each attempt is a child
     int silent = 0;
     for (MetricCollection attempt : call.children()) {
-      if (attempt.metricValues(CoreMetric.ERROR_TYPE).contains(THROTTLING)) stats.throttled().increment();
-      if (!attempt.metricValues(CoreMetric.ERROR_TYPE).isEmpty() && attempt.metricValues(HttpMetric.HTTP_STATUS_CODE).isEmpty()) {
-        silent++;
-      }
+      List<String> errors = attempt.metricValues(CoreMetric.ERROR_TYPE);
+      if (errors.contains(THROTTLING)) stats.throttled().increment();
+      if (!errors.isEmpty() && attempt.metricValues(HttpMetric.HTTP_STATUS_CODE).isEmpty()) silent++;
     }
     if (silent > 0) {
       stats.unanswered().add(silent);
