@@ -35,6 +35,9 @@ public final class AccountTransitions {
 
   private static final String THREAD_COUNT = "select thread_count from accounts where account_id = $1";
 
+  private static final String INSERT_MIGRATING = """
+      insert into accounts (account_id, name, migration_status) values ($1, $2, 'migrating')""";
+
   /** Moves {@code from} → {@code to}; false when the account was not in {@code from} any more. */
   public static Future<Boolean> advance(SqlClient sql, String accountId, MigrationStatus from, MigrationStatus to,
                                         JsonObject progress) {
@@ -59,6 +62,11 @@ public final class AccountTransitions {
     String[] behind = MigrationStatus.RUNNING.stream().filter(s -> s.ordinal() < to.ordinal())
         .map(MigrationStatus::wire).toArray(String[]::new);
     return sql.preparedQuery(RESUME_AT).execute(Tuple.of(accountId, to.wire(), behind)).map(r -> r.rowCount() == 1);
+  }
+
+  /** An account as a run's first phase finds it; for the start-up warm-up's transactions, which are rolled back. */
+  public static Future<Void> insertMigrating(SqlClient tx, String accountId, String name) {
+    return tx.preparedQuery(INSERT_MIGRATING).execute(Tuple.of(accountId, name)).mapEmpty();
   }
 
   public static Future<Integer> threadCount(SqlClient sql, String accountId) {

@@ -112,10 +112,11 @@ public final class ApiVerticle extends VerticleBase {
         .setMaxHeaderSize(settings.http().maxHeaderBytes())
         .setMaxInitialLineLength(8192)
         .setCompressionSupported(true);
-    return vertx.createHttpServer(options)
-        .invalidRequestHandler(ApiVerticle::invalidRequest)
-        .requestHandler(router)
-        .listen()
+    return WarmUp.run(vertx, settings, options, router)
+        .compose(v -> vertx.createHttpServer(options)
+            .invalidRequestHandler(ApiVerticle::invalidRequest)
+            .requestHandler(router)
+            .listen())
         .onSuccess(s -> {
           server = s;
           log.info("API listening on port {}", s.actualPort());

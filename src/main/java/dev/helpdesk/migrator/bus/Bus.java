@@ -33,6 +33,8 @@ public final class Bus {
   public static final String CONVERSATIONS_CHANNELS = "conversations.channels";
   /** {} → {breaker: "CLOSED"|"OPEN"|"HALF_OPEN"}. */
   public static final String CONVERSATIONS_STATE = "conversations.state";
+  /** local {rounds} → {} once done: the client's calls against a loopback stand-in (api.WarmUp); never fails. */
+  public static final String CONVERSATIONS_WARM_UP = "conversations.warm-up";
 
   // --- job runner (migration.JobRunnerVerticle) -----------------------------------------
   /** published {accountId}: a job was queued, claim now rather than at the next sweep. */
@@ -45,6 +47,8 @@ public final class Bus {
   public static final String JOBS_READS_HOLD = "jobs.reads-hold";
   /** {} → {dynamodb: "UP"|"DOWN", dynamodbError: String?, media: breaker state, jobsHeld: int}, for the health routes. */
   public static final String JOBS_HEALTH = "jobs.health";
+  /** local {rounds} → {} once done: the channels phase's writes, rolled back (api.WarmUp); never fails. */
+  public static final String JOBS_WARM_UP = "jobs.warm-up";
 
   // --- dead letters (consumed by the migration pipeline) --------------------------------
   /**

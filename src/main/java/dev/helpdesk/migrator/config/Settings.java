@@ -70,9 +70,11 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
 
   /**
    * Running the service: log lines as JSON or text at a level, the time SIGTERM may take before the
-   * process exits regardless, and how often the database-derived gauges of /metrics are refreshed.
+   * process exits regardless, how often the database-derived gauges of /metrics are refreshed, and how
+   * many rounds of the start path a fresh instance runs on itself before its port opens (0: none; see
+   * api.WarmUp).
    */
-  public record Ops(String logFormat, String logLevel, long shutdownTimeoutMs, long metricsRefreshMs) {}
+  public record Ops(String logFormat, String logLevel, long shutdownTimeoutMs, long metricsRefreshMs, int warmupRounds) {}
 
   /**
    * Failure notifications to a Slack-compatible webhook; {@code webhookUrl} null = off. The URL is a
@@ -144,7 +146,8 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     // text when the key is absent (tests, embedded runs); conf/config.json sets json for java -jar
     Ops ops = new Ops(oneOf(c, "LOG_FORMAT", "text", Set.of("json", "text")),
         oneOf(c, "LOG_LEVEL", "INFO", LOG_LEVELS, true),
-        c.positiveLong("SHUTDOWN_TIMEOUT_MS", 20000), c.positiveLong("METRICS_REFRESH_MS", 5000));
+        c.positiveLong("SHUTDOWN_TIMEOUT_MS", 20000), c.positiveLong("METRICS_REFRESH_MS", 5000),
+        c.nonNegativeInt("WARMUP_ROUNDS", 200));
     Notify notifications = new Notify(c.string("NOTIFY_WEBHOOK_URL", null) == null ? null : c.httpUrl("NOTIFY_WEBHOOK_URL", null),
         c.nonNegativeInt("NOTIFY_DEAD_LETTER_WARN", 100), c.positiveInt("NOTIFY_MAX_ATTEMPTS", 5),
         c.positiveLong("NOTIFY_BACKOFF_BASE_MS", 1000), c.positiveLong("NOTIFY_BACKOFF_MAX_MS", 60000),

@@ -32,6 +32,8 @@ public final class ConversationsVerticle extends VerticleBase {
         client.channels(m.body().getString("accountId"), m.body().getLong("budgetMs", fullBudgetMs()))));
     bus.<JsonObject>consumer(Bus.CONVERSATIONS_STATE, m ->
         m.reply(new JsonObject().put("breaker", client.breakerState())));
+    bus.<JsonObject>localConsumer(Bus.CONVERSATIONS_WARM_UP, m -> ConversationsWarmUp.run(vertx, settings, m.body().getInteger("rounds"))
+        .onComplete(ar -> m.reply(new JsonObject())));
     meters.breaker("conversations", client::breakerState);
     return Future.succeededFuture();
   }

@@ -9,9 +9,11 @@ import dev.helpdesk.migrator.sink.ChannelSink;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,35 @@ final class ChannelsPhase implements Phase {
             })
             .map(v -> job.at(nextPhase, handOver(total)))));
   }
+
+  /**
+   * The phase's writes, {@code rounds} times, for accounts that exist only inside transactions that are
+   * rolled back: nothing is committed and nobody is notified (NOTIFY is transactional). Never fails.
+   */
+  static Future<Void> warmUp(Pool pool, int rounds) {
+    JsonArray brands = new JsonArray().add(new JsonObject().put("brandId", "b-1").put("name", "Warm-up").put("domain", "warm-up.invalid")
+        .put("channels", new JsonArray()
+            .add(new JsonObject().put("channelId", "c-1").put("type", "webchat").put("name", "Chat").putNull("address"))
+            .add(new JsonObject().put("channelId", "c-2").put("type", "email").put("name", "Mail").put("address", "a@warm-up.invalid"))));
+    String prefix = "warm-up-" + UUID.randomUUID() + "-";
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < rounds; i++) {
+      String account = prefix + i;
+      chain = chain.compose(v -> pool.withTransaction(tx -> AccountTransitions.insertMigrating(tx, account, "warm-up")
+              .compose(inserted -> Future.all(ChannelSink.upsert(tx, account, brands),
+                  AccountTransitions.advance(tx, account, MigrationStatus.MIGRATING, MigrationStatus.CHANNELS_ONLY,
+                      new JsonObject().put("phase", "channels")),
+                  AccountTransitions.threadCount(tx, account)))
+              .compose(written -> Future.<Void>failedFuture(ROLLED_BACK)))
+          .recover(t -> t == ROLLED_BACK ? Future.succeededFuture() : Future.failedFuture(t)));
+    }
+    return chain.recover(t -> {
+      log.warn("channels warm-up stopped: {}", t.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  private static final RuntimeException ROLLED_BACK = new RuntimeException("warm-up: rolled back", null, false, false) {};
 
   /** Conversations' thread count rides along in the checkpoint, for the later phases' progress. */
   private static JsonObject handOver(Integer threadsTotal) {

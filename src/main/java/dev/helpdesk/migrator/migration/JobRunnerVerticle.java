@@ -99,6 +99,8 @@ public final class JobRunnerVerticle extends VerticleBase {
     return blobs.init().compose(v -> blobs.cleanPartials()).compose(v -> retry.register()).onSuccess(v -> {
       vertx.eventBus().consumer(Bus.JOBS_WAKEUP, msg -> claimMore());
       vertx.eventBus().<JsonObject>localConsumer(Bus.JOBS_READS_HOLD, msg -> foreground(msg.body()));
+      vertx.eventBus().<JsonObject>localConsumer(Bus.JOBS_WARM_UP,
+          msg -> ChannelsPhase.warmUp(pool, msg.body().getInteger("rounds")).onComplete(ar -> msg.reply(new JsonObject())));
       vertx.setPeriodic(m.sweepMs(), t -> claimMore());
       vertx.setPeriodic(m.heartbeatMs(), t -> heartbeat());
       log.info("job runner {} started", instanceId);

@@ -58,7 +58,8 @@ class SettingsTest {
       "LOG_FORMAT|xml",
       "LOG_LEVEL|loud",
       "SHUTDOWN_TIMEOUT_MS|0",
-      "METRICS_REFRESH_MS|-1"})
+      "METRICS_REFRESH_MS|-1",
+      "WARMUP_ROUNDS|-1"})
   void aMissingOrUnsafeValueStopsStartUpNamingTheKey(String key, String value) {
     ConfigException e = assertThrows(ConfigException.class, () -> Settings.from(valid().put(key, value)));
     assertTrue(e.getMessage().contains(key), e.getMessage());
@@ -67,10 +68,10 @@ class SettingsTest {
   @Test
   void operationsKeysDefaultToTextLogsAtInfoAndTakeTheirValues() {
     Settings.Ops d = Settings.from(valid()).ops();
-    assertEquals(new Settings.Ops("text", "INFO", 20000, 5000), d);
+    assertEquals(new Settings.Ops("text", "INFO", 20000, 5000, 200), d);
     Settings.Ops s = Settings.from(valid().put("LOG_FORMAT", "json").put("LOG_LEVEL", "debug")
-        .put("SHUTDOWN_TIMEOUT_MS", 7000).put("METRICS_REFRESH_MS", "250")).ops();
-    assertEquals(new Settings.Ops("json", "DEBUG", 7000, 250), s);
+        .put("SHUTDOWN_TIMEOUT_MS", 7000).put("METRICS_REFRESH_MS", "250").put("WARMUP_ROUNDS", 0)).ops();
+    assertEquals(new Settings.Ops("json", "DEBUG", 7000, 250, 0), s);
   }
 
   @Test

@@ -107,6 +107,8 @@ public final class TestService implements AutoCloseable {
         .put("MIGRATION_LEASE_TTL_MS", 3000)
         .put("MIGRATION_HEARTBEAT_MS", 1000)
         .put("MIGRATION_SWEEP_MS", 500)
+        // a second or more per start, paid by every test: StartUpWarmUpTest covers it
+        .put("WARMUP_ROUNDS", 0)
         // tests drive many requests as one user; RateLimitTest sets real limits
         .put("RATE_LIMIT_MOBILE_PER_SEC", 100_000).put("RATE_LIMIT_MOBILE_BURST", 100_000)
         .put("RATE_LIMIT_CONVERSATIONS_PER_SEC", 100_000).put("RATE_LIMIT_CONVERSATIONS_BURST", 100_000)
