@@ -55,8 +55,9 @@ final class WarmUp {
   private final Settings settings;
   private final JWTAuth tokens;
   private final String prefix = "warm-up-" + UUID.randomUUID() + "-";
-  private final AtomicInteger unexpected = new AtomicInteger();
+  /** both counted on this verticle's event loop only */
   private int sent;
+  private int unexpected;
 
   private WarmUp(Vertx vertx, Settings settings) {
     this.vertx = vertx;
@@ -82,7 +83,7 @@ final class WarmUp {
     return Future.join(api, conversations, channels).<Void>mapEmpty()
         .timeout(BUDGET_MS, TimeUnit.MILLISECONDS)
         .onSuccess(v -> log.info("warm-up: {} rounds in {} ms ({} API requests to itself, {} unexpected answers)", rounds,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), w.sent, w.unexpected.get()))
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), w.sent, w.unexpected))
         .recover(t -> {
           log.warn("warm-up stopped after {} requests: {}", w.sent, t.toString());
           return Future.succeededFuture();
@@ -129,7 +130,7 @@ final class WarmUp {
         : request.putHeader("Content-Type", "application/json").sendBuffer(body);
     return answer.map(r -> {
       if (r.statusCode() != expected) {
-        if (unexpected.getAndIncrement() == 0) {
+        if (unexpected++ == 0) {
           log.warn("warm-up: {} {} answered {} instead of {}: {}", method, path, r.statusCode(), expected, r.bodyAsString());
         }
       }
