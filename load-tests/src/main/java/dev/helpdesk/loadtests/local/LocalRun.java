@@ -102,6 +102,8 @@ public final class LocalRun {
     String[] last = {""};
     vertx.setPeriodic(250, id -> http.getAbs(base + "/v1/accounts/" + account).bearerTokenAuthentication(jwt).send()
         .onSuccess(r -> {
+          // after Ctrl-C the stand-ins may stop before the service: its 503s are not a status to show
+          if (r.statusCode() != 200) return;
           JsonObject a = r.bodyAsJsonObject();
           JsonObject p = a.getJsonObject("progress");
           String line = account + ": " + a.getString("migrationStatus") + (p == null ? "" : "  phase=" + p.getString("phase")
