@@ -165,6 +165,9 @@ final class Summary {
             + "**C = R·S/(R+S) = %,.0f items/s** (≈ %,.0f messages/s at this workload's %.0f %% messages).%n%n",
         c.r(), c.bestRead() == null ? "-" : c.bestRead().concurrency(), c.s(), c.bestWrite() == null ? "-" : c.bestWrite().concurrency(),
         c.batchSize(), c.c(), c.c() * res.msgShare, res.msgShare * 100));
+    md.append("R and S were each measured once more at their best concurrency after O (the last R and S rows above), and the "
+        + "faster trial of each is kept: measured once, a ceiling can fall in a slow moment of a shared machine, and a low "
+        + "ceiling flatters every ratio to it.\n\n");
     md.append(String.format(Locale.ROOT, "S wrote rows made of the %,d threads and %,d messages R read (repeated with suffixed keys when fewer than the row target). "
             + "R's Query count is the least a reader of this data needs: compare it with the service's DynamoDB requests per message below.%n%n",
         c.sampleThreads(), c.sampleMessages()));
