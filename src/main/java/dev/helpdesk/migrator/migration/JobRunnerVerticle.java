@@ -55,6 +55,8 @@ public final class JobRunnerVerticle extends VerticleBase {
   private Future<?> claim = Future.succeededFuture();
   private boolean stopping;
   private final Meters.Group meters = new Meters.Group();
+  /** every run's message pages read ahead, for /metrics; each run's own bound is MIGRATION_READ_AHEAD_BYTES */
+  private final ReadAhead.Totals readAhead = new ReadAhead.Totals();
 
   public JobRunnerVerticle(Settings settings) {
     this.settings = settings;
@@ -84,9 +86,9 @@ public final class JobRunnerVerticle extends VerticleBase {
     lanes = new Lanes(m.accountsParallel());
     run = new MigrationRun(pool, List.of(
         new ChannelsPhase(vertx, pool, "recent", busTimeout),
-        new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, m, "older"),
-        new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, m, "catch_up"),
-        new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, m, AttachmentsPhase.NAME),
+        new ThreadPhase(ThreadPhase.Kind.RECENT, pool, source, m, "older", readAhead),
+        new ThreadPhase(ThreadPhase.Kind.OLDER, pool, source, m, "catch_up", readAhead),
+        new ThreadPhase(ThreadPhase.Kind.CATCH_UP, pool, source, m, AttachmentsPhase.NAME, readAhead),
         new AttachmentsPhase(vertx, pool, fetcher, settings, ReconcilePhase.NAME),
         new ReconcilePhase(pool, m)), lanes, warmed.future(), this::claimMore, readRate, m.inboxHoldMs());
     DeadLetterRetry retry = new DeadLetterRetry(vertx, pool, source, fetcher, context);
@@ -137,6 +139,10 @@ public final class JobRunnerVerticle extends VerticleBase {
         .counter("migrator_dynamodb_failed_calls", d + "queries failed after all their attempts", Tags.empty(), s, x -> x.failedCalls().sum())
         .counter("migrator_dynamodb_pages", d + "result pages read", Tags.empty(), s, x -> x.pages().sum())
         .counter("migrator_dynamodb_items", d + "items read", Tags.empty(), s, x -> x.items().sum())
+        .gauge("migrator_read_ahead_bytes", "message bytes read ahead by this instance's runs (estimated, in flight included)",
+            Tags.empty(), readAhead, ReadAhead.Totals::now)
+        .gauge("migrator_read_ahead_peak_bytes", "the most migrator_read_ahead_bytes has been since the instance started",
+            Tags.empty(), readAhead, ReadAhead.Totals::peak)
         .gauge("migrator_jobs_held", "jobs this instance holds a lease on", Tags.empty(), held, Map::size)
         .breaker("media", fetcher::breakerState);
   }

@@ -36,9 +36,12 @@ final class ThreadPhase implements Phase {
   private final DynamoSource source;
   private final Settings.Migration settings;
   private final String nextPhase;
+  private final ReadAhead.Totals readAhead;
 
-  ThreadPhase(Kind kind, Pool pool, DynamoSource source, Settings.Migration settings, String nextPhase) {
+  ThreadPhase(Kind kind, Pool pool, DynamoSource source, Settings.Migration settings, String nextPhase,
+              ReadAhead.Totals readAhead) {
     this.kind = kind;
+    this.readAhead = readAhead;
     this.pool = pool;
     this.source = source;
     this.settings = settings;
@@ -72,7 +75,8 @@ final class ThreadPhase implements Phase {
     BatchWriter writer = new BatchWriter(pool, state, name());
     // pages come back on the context the run executes on, where its state lives
     Context context = Objects.requireNonNull(Vertx.currentContext(), "a run executes on a Vert.x context");
-    Flowable<Element> elements = new ThreadStream(source, context, settings.threadConcurrency())
+    Flowable<Element> elements = new ThreadStream(source, context, settings.threadConcurrency(),
+        new ReadAhead(settings.readAheadBytes(), readAhead))
         .elements(threads(job, context, DynamoSource.decodeKey(from.pageKey())), from, skip(job));
     return Rx.future(elements
             .buffer(settings.batchSize())

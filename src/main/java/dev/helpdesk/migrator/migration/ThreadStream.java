@@ -16,8 +16,9 @@ import java.util.function.Predicate;
 /**
  * Turns thread pages into the ordered element stream of a phase: every thread followed by all
  * its messages. The messages of up to {@code threadConcurrency} threads are read at once, yet
- * come out thread by thread (concatMapEager), and every stage holds at most a couple of pages,
- * so memory stays bounded whatever the account's size.
+ * come out thread by thread (concatMapEager); what they hold read ahead is bounded by bytes
+ * ({@link ReadAhead}), and every other stage holds at most a couple of pages, so memory stays
+ * bounded whatever the account's size and the length of its threads.
  */
 final class ThreadStream {
   /** Lists (one per source page) held per thread being read ahead. */
@@ -26,11 +27,15 @@ final class ThreadStream {
   private final DynamoSource source;
   private final Context context;
   private final int threadConcurrency;
+  private final ReadAhead readAhead;
+  /** the next unit's number, in stream order; assigned on the run's context as concatMapEager maps units */
+  private long nextSeq;
 
-  ThreadStream(DynamoSource source, Context context, int threadConcurrency) {
+  ThreadStream(DynamoSource source, Context context, int threadConcurrency, ReadAhead readAhead) {
     this.source = source;
     this.context = context;
     this.threadConcurrency = threadConcurrency;
+    this.readAhead = readAhead;
   }
 
   /**
@@ -41,7 +46,9 @@ final class ThreadStream {
     return threadPages
         .concatMapIterable(page -> units(page, resume, skip), 1)
         .concatMapEager(this::expand, threadConcurrency, PAGES_AHEAD)
-        .concatMapIterable(list -> list, PAGES_AHEAD);
+        .doOnNext(readAhead::passed)
+        .concatMapIterable(ReadAhead.Chunk::elements, PAGES_AHEAD)
+        .doFinally(readAhead::close);
   }
 
   /** A good thread to copy; {@code afterMessage} is where a resumed copy restarts. */
@@ -64,15 +71,17 @@ final class ThreadStream {
     return units;
   }
 
-  private Flowable<List<Element>> expand(Object unit) {
-    if (!(unit instanceof ThreadUnit t)) return Flowable.just(List.of((Element) unit));
+  private Flowable<ReadAhead.Chunk> expand(Object unit) {
+    long seq = nextSeq++;
+    if (!(unit instanceof ThreadUnit t)) return Flowable.just(ReadAhead.marker(seq, (Element) unit));
     String threadId = t.thread().threadId();
     Map<String, AttributeValue> startKey = t.afterMessage() == null ? null
         : Map.of("threadId", AttributeValue.fromS(threadId), "messageId", AttributeValue.fromS(t.afterMessage()));
+    ReadAhead.Reader reader = readAhead.reader(seq);
     return Flowable.concat(
-        Flowable.just(List.<Element>of(new Element.ThreadStart(t.thread()))),
-        source.messages(context, threadId, startKey, ThreadStream::messages),
-        Flowable.just(List.<Element>of(new Element.ThreadEnd(threadId))));
+        Flowable.just(ReadAhead.marker(seq, new Element.ThreadStart(t.thread()))),
+        source.messages(context, threadId, startKey, page -> reader.arrived(messages(page)), reader),
+        Flowable.just(ReadAhead.marker(seq, new Element.ThreadEnd(threadId))));
   }
 
   private static List<Element> messages(Page page) {

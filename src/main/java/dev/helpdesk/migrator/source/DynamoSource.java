@@ -105,13 +105,22 @@ public final class DynamoSource implements AutoCloseable {
    */
   public <T> Flowable<T> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey,
                                   Function<Page, T> decode) {
+    return messages(ctx, threadId, exclusiveStartKey, decode, null);
+  }
+
+  /**
+   * The same, each page request first admitted by {@code admission} (null: none), after which it may
+   * still wait for the rate limiter's token: a request held back by the caller takes no token.
+   */
+  public <T> Flowable<T> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey,
+                                  Function<Page, T> decode, RequestGate.Admission admission) {
     QueryRequest.Builder q = QueryRequest.builder()
         .tableName(settings.messagesTable())
         .keyConditionExpression("#t = :t")
         .expressionAttributeNames(Map.of("#t", "threadId"))
         .expressionAttributeValues(Map.of(":t", AttributeValue.fromS(threadId)))
         .scanIndexForward(true);
-    return pages(ctx, q, exclusiveStartKey, decode);
+    return pages(ctx, q, exclusiveStartKey, decode, admission);
   }
 
   /** The thread item with this key, if any: one Query on the table's full key (at most one item, one page). */
@@ -187,11 +196,11 @@ public final class DynamoSource implements AutoCloseable {
   }
 
   private Flowable<Page> pages(Context ctx, QueryRequest.Builder q, Map<String, AttributeValue> exclusiveStartKey) {
-    return pages(ctx, q, exclusiveStartKey, page -> page);
+    return pages(ctx, q, exclusiveStartKey, page -> page, null);
   }
 
   private <T> Flowable<T> pages(Context ctx, QueryRequest.Builder q, Map<String, AttributeValue> exclusiveStartKey,
-                                Function<Page, T> decode) {
+                                Function<Page, T> decode, RequestGate.Admission admission) {
     Objects.requireNonNull(ctx, "ctx");
     if (pageLimit != null) {
       Integer given = q.build().limit();
@@ -205,7 +214,9 @@ public final class DynamoSource implements AutoCloseable {
         .compose(new StallGuard<>(scheduler, stallTimeoutMs, what));
     // the limiter sits above the guard: a request waiting for a token is not yet owed by DynamoDB
     Flowable<QueryResponse> limited = limiter == null ? guarded : Flowable.fromPublisher(limiter.limit(guarded));
-    return limited
+    Flowable<QueryResponse> admitted = admission == null ? limited
+        : Flowable.fromPublisher(RequestGate.gate(limited, admission));
+    return admitted
         .map(this::page)
         .map(decode::apply)
         .onErrorResumeNext(e -> Flowable.error(unwrap(e)))

@@ -6,8 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 /**
  * A token bucket on DynamoDB Query requests, shared by every flow of one instance
@@ -28,13 +26,14 @@ import org.reactivestreams.Subscription;
  */
 public final class ReadRateLimiter {
   /** A place in the queue for a token; cancel it when the flow ends first. */
-  public final class Ticket {
+  public final class Ticket implements RequestGate.Waiting {
     private final Runnable action;
 
     private Ticket(Runnable action) {
       this.action = action;
     }
 
+    @Override
     public void cancel() {
       synchronized (ReadRateLimiter.this) {
         waiters.remove(this);
@@ -168,9 +167,9 @@ public final class ReadRateLimiter {
     ready.forEach(t -> t.action.run());
   }
 
-  /** The publisher with each page request held back until a token is available (see {@link Gate}). */
+  /** The publisher with each page request held back until a token is available. */
   public <T> Publisher<T> limit(Publisher<T> upstream) {
-    return downstream -> upstream.subscribe(new Gate<>(downstream, this));
+    return RequestGate.gate(upstream, this::acquire);
   }
 
   private void refill() {
@@ -218,107 +217,5 @@ public final class ReadRateLimiter {
       ready = takeReady();
     }
     ready.forEach(t -> t.action.run());
-  }
-
-  /**
-   * Forwards downstream demand upstream one request at a time, each after a token. Placed above
-   * the StallGuard, so the guard only sees (and times) requests actually sent: time spent waiting
-   * for a token is not a stall.
-   */
-  private static final class Gate<T> implements Subscriber<T>, Subscription {
-    private final Subscriber<? super T> downstream;
-    private final ReadRateLimiter limiter;
-    private Subscription upstream;
-    private long wanted;
-    private boolean owed;
-    private boolean waiting;
-    private boolean done;
-    private Ticket ticket;
-
-    Gate(Subscriber<? super T> downstream, ReadRateLimiter limiter) {
-      this.downstream = downstream;
-      this.limiter = limiter;
-    }
-
-    @Override
-    public void onSubscribe(Subscription s) {
-      upstream = s;
-      downstream.onSubscribe(this);
-    }
-
-    @Override
-    public void request(long n) {
-      if (n <= 0) {
-        cancel();
-        downstream.onError(new IllegalArgumentException("§3.9: request " + n));
-        return;
-      }
-      synchronized (this) {
-        wanted = wanted + n < 0 ? Long.MAX_VALUE : wanted + n;
-      }
-      pump();
-    }
-
-    private void pump() {
-      synchronized (this) {
-        if (done || owed || waiting || wanted == 0) return;
-        waiting = true;
-      }
-      Ticket t = limiter.acquire(this::grant);
-      boolean late;
-      synchronized (this) {
-        if (waiting) ticket = t;
-        late = done && t != null;
-      }
-      if (late) t.cancel(); // the flow ended while the ticket was being queued
-    }
-
-    private void grant() {
-      synchronized (this) {
-        waiting = false;
-        ticket = null;
-        if (done) return;
-        if (wanted != Long.MAX_VALUE) wanted--;
-        owed = true;
-      }
-      upstream.request(1);
-    }
-
-    @Override
-    public void onNext(T t) {
-      synchronized (this) {
-        owed = false;
-      }
-      downstream.onNext(t);
-      pump();
-    }
-
-    @Override
-    public void onError(Throwable e) {
-      stop();
-      downstream.onError(e);
-    }
-
-    @Override
-    public void onComplete() {
-      stop();
-      downstream.onComplete();
-    }
-
-    @Override
-    public void cancel() {
-      stop();
-      upstream.cancel();
-    }
-
-    private void stop() {
-      Ticket t;
-      synchronized (this) {
-        done = true;
-        t = ticket;
-        ticket = null;
-      }
-      if (t != null) t.cancel();
-    }
   }
 }

@@ -47,7 +47,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 public final class Main {
   /** The knobs a sweep is meant for; any other key of conf/config.json is accepted too. */
   static final List<String> KNOBS = List.of("MIGRATION_ACCOUNTS_PARALLEL", "DYNAMODB_MAX_IN_FLIGHT",
-      "MIGRATION_THREAD_CONCURRENCY", "MIGRATION_BATCH_SIZE", "PG_POOL_SIZE");
+      "MIGRATION_THREAD_CONCURRENCY", "MIGRATION_READ_AHEAD_BYTES", "MIGRATION_BATCH_SIZE", "PG_POOL_SIZE");
 
   /** The service's downloads in flight (Settings.Media.concurrency), swept by the attachments preset. */
   static final String MEDIA_KNOB = "MEDIA_CONCURRENCY";
@@ -314,7 +314,8 @@ public final class Main {
           --sim-answers memory|dynamodb (Conversations' calls for seeded accounts answered from the seeding, the default,
             or by querying dynalite, which the service's reads keep busy)
           --set K=V  --sweep K=v1,v2  (K: any key of conf/config.json; meant for MIGRATION_ACCOUNTS_PARALLEL,
-            DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_BATCH_SIZE, PG_POOL_SIZE)
+            DYNAMODB_MAX_IN_FLIGHT, MIGRATION_THREAD_CONCURRENCY, MIGRATION_READ_AHEAD_BYTES, MIGRATION_BATCH_SIZE,
+            PG_POOL_SIZE)
         """);
   }
 }
