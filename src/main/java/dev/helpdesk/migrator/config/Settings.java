@@ -130,7 +130,7 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
         c.positiveInt("RATE_LIMIT_OPERATOR_BURST", 100));
     Migration migration = new Migration(c.required("ATTACHMENTS_DIR"), c.positiveInt("MIGRATION_RECENT_DAYS", 30),
         c.positiveInt("MIGRATION_MAX_FAILURES", 1000), c.ratio("MIGRATION_MAX_FAILURE_RATIO", 0.05),
-        c.positiveInt("MIGRATION_ACCOUNTS_PARALLEL", 4), c.positiveInt("MIGRATION_THREAD_CONCURRENCY", 32),
+        c.positiveInt("MIGRATION_ACCOUNTS_PARALLEL", 4), c.positiveInt("MIGRATION_THREAD_CONCURRENCY", 8),
         c.positiveLong("MIGRATION_READ_AHEAD_BYTES", 8L * 1024 * 1024), c.positiveInt("MIGRATION_BATCH_SIZE", 500), c.positiveLong("MIGRATION_PROGRESS_INTERVAL_MS", 300),
         c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000), c.positiveLong("MIGRATION_HEARTBEAT_MS", 10000),
         c.positiveLong("MIGRATION_SWEEP_MS", 5000), c.nonNegativeInt("MIGRATION_INBOX_HOLD_MS", 500));

@@ -36,12 +36,13 @@ final class ThreadPhase implements Phase {
   private final DynamoSource source;
   private final Settings.Migration settings;
   private final String nextPhase;
-  private final ReadAhead.Totals readAhead;
+  /** the instance's read-ahead gauges; each run's phase has its own budget */
+  private final ReadAhead.Totals readAheadTotals;
 
   ThreadPhase(Kind kind, Pool pool, DynamoSource source, Settings.Migration settings, String nextPhase,
-              ReadAhead.Totals readAhead) {
+              ReadAhead.Totals readAheadTotals) {
     this.kind = kind;
-    this.readAhead = readAhead;
+    this.readAheadTotals = readAheadTotals;
     this.pool = pool;
     this.source = source;
     this.settings = settings;
@@ -76,7 +77,7 @@ final class ThreadPhase implements Phase {
     // pages come back on the context the run executes on, where its state lives
     Context context = Objects.requireNonNull(Vertx.currentContext(), "a run executes on a Vert.x context");
     Flowable<Element> elements = new ThreadStream(source, context, settings.threadConcurrency(),
-        new ReadAhead(settings.readAheadBytes(), readAhead))
+        new ReadAhead(settings.readAheadBytes(), readAheadTotals))
         .elements(threads(job, context, DynamoSource.decodeKey(from.pageKey())), from, skip(job));
     return Rx.future(elements
             .buffer(settings.batchSize())

@@ -21,7 +21,7 @@ final class Presets {
             Map.entry("sweep-repeats", "1"), Map.entry("stall-sec", "8"), Map.entry("run-timeout-sec", "60"),
             Map.entry("read-concurrency", "16,64"), Map.entry("write-concurrency", "1,4,8"),
             Map.entry("ceiling-accounts", "6"), Map.entry("ceiling-min-rows", "30000"), Map.entry("budget-sec", "165")));
-        o.defaultsMulti("sweep", List.of("MIGRATION_THREAD_CONCURRENCY=2,8", "MIGRATION_ACCOUNTS_PARALLEL=2"));
+        o.defaultsMulti("sweep", List.of("MIGRATION_THREAD_CONCURRENCY=2,32", "MIGRATION_ACCOUNTS_PARALLEL=2"));
         return new Plan(true, true);
       }
       case "whale" -> {
@@ -72,7 +72,7 @@ final class Presets {
       case "sweep" -> {
         // without --sweep: each of the six knobs, halved/quartered and doubled/quadrupled around its default
         o.defaultsMulti("sweep", List.of("MIGRATION_ACCOUNTS_PARALLEL=1,2,8", "DYNAMODB_MAX_IN_FLIGHT=8,16,64",
-            "MIGRATION_THREAD_CONCURRENCY=8,16,64", "MIGRATION_READ_AHEAD_BYTES=2097152,33554432", "MIGRATION_BATCH_SIZE=100,250,1000", "PG_POOL_SIZE=4,8,32"));
+            "MIGRATION_THREAD_CONCURRENCY=2,4,16,32", "MIGRATION_READ_AHEAD_BYTES=2097152,33554432", "MIGRATION_BATCH_SIZE=100,250,1000", "PG_POOL_SIZE=4,8,32"));
         o.defaults(Map.of("name", "sweep"));
         return new Plan(!o.flag("no-ceilings"), true);
       }
