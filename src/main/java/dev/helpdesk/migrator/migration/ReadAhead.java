@@ -151,11 +151,20 @@ final class ReadAhead {
     return s == null ? 0 : s.length();
   }
 
-  private record Waiter(Reader reader, Runnable grant) implements RequestGate.Waiting {
+  /** A request waiting for room; cancelled when its flow ends first. */
+  private final class Waiter implements RequestGate.Waiting {
+    private final Reader reader;
+    private final Runnable grant;
+
+    private Waiter(Reader reader, Runnable grant) {
+      this.reader = reader;
+      this.grant = grant;
+    }
+
     @Override
     public void cancel() {
-      synchronized (reader.owner()) {
-        reader.owner().waiters.remove(this);
+      synchronized (ReadAhead.this) {
+        waiters.remove(this);
       }
     }
   }
@@ -170,10 +179,6 @@ final class ReadAhead {
 
     private Reader(long seq) {
       this.seq = seq;
-    }
-
-    private ReadAhead owner() {
-      return ReadAhead.this;
     }
 
     @Override

@@ -95,22 +95,15 @@ public final class DynamoSource implements AutoCloseable {
 
   /** The thread's messages in messageId (time) order. */
   public Flowable<Page> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey) {
-    return messages(ctx, threadId, exclusiveStartKey, page -> page);
+    return messages(ctx, threadId, exclusiveStartKey, page -> page, null);
   }
 
   /**
    * The same, each page turned by {@code decode} on the thread the SDK completes it on, before it reaches
    * {@code ctx}: decoding the bulk of the items (a 1 MB page of messages) then runs in parallel on the SDK's
-   * threads instead of one after another on the run's context. {@code decode} must be a pure function.
-   */
-  public <T> Flowable<T> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey,
-                                  Function<Page, T> decode) {
-    return messages(ctx, threadId, exclusiveStartKey, decode, null);
-  }
-
-  /**
-   * The same, each page request first admitted by {@code admission} (null: none), after which it may
-   * still wait for the rate limiter's token: a request held back by the caller takes no token.
+   * threads instead of one after another on the run's context; {@code decode} runs once per page and must be
+   * safe on any thread. Each page request is first admitted by {@code admission} (null: none), then may still
+   * wait for the rate limiter's token: a request held back by the caller takes no token.
    */
   public <T> Flowable<T> messages(Context ctx, String threadId, Map<String, AttributeValue> exclusiveStartKey,
                                   Function<Page, T> decode, RequestGate.Admission admission) {
