@@ -25,26 +25,29 @@ public final class AccountStore {
   private final Pool pool;
   private final long queryTimeoutMs;
   private final int recentDays;
+  private final AccountCache cache;
 
-  public AccountStore(Pool pool, long queryTimeoutMs, int recentDays) {
+  AccountStore(Pool pool, long queryTimeoutMs, int recentDays, AccountCache cache) {
     this.pool = pool;
     this.queryTimeoutMs = queryTimeoutMs;
     this.recentDays = recentDays;
+    this.cache = cache;
   }
 
   public Future<JsonObject> upsert(String accountId, String name) {
-    return bounded(pool.preparedQuery(AccountSql.UPSERT).execute(Tuple.of(accountId, name)))
+    return changing(accountId, pool.preparedQuery(AccountSql.UPSERT).execute(Tuple.of(accountId, name)))
         .map(rows -> {
           Row row = rows.iterator().next();
           return new JsonObject().put("created", row.getBoolean("created")).put("account", toJson(row));
         });
   }
 
+  /** The account as GET shows it, possibly from the cache: shared, not to be changed. */
   public Future<JsonObject> get(String accountId) {
-    return bounded(pool.preparedQuery(AccountSql.GET).execute(Tuple.of(accountId)))
+    return cache.get(accountId, () -> bounded(pool.preparedQuery(AccountSql.GET).execute(Tuple.of(accountId)))
         .compose(rows -> rows.size() == 0
             ? Future.failedFuture(Bus.notFound("account not found"))
-            : Future.succeededFuture(toJson(rows.iterator().next())));
+            : Future.succeededFuture(toJson(rows.iterator().next()))));
   }
 
   public Future<JsonObject> getMany(List<String> accountIds) {
@@ -62,7 +65,7 @@ public final class AccountStore {
     var query = exists
         ? pool.preparedQuery(AccountSql.MARK_EXISTS).execute(Tuple.of(accountId, threadCount))
         : pool.preparedQuery(AccountSql.MARK_NOT_NEEDED).execute(Tuple.of(accountId));
-    return bounded(query).compose(rows -> rows.size() == 0
+    return changing(accountId, query).compose(rows -> rows.size() == 0
         ? Future.failedFuture(Bus.notFound("account not found"))
         : Future.succeededFuture(toJson(rows.iterator().next())));
   }
@@ -85,7 +88,7 @@ public final class AccountStore {
               .put("accountId", accountId).put("accepted", true)
               .put("migrationStatus", MigrationStatus.MIGRATING.wire()).putNull("reason").put("jobId", jobId));
         }));
-    return bounded(tx).compose(accepted -> accepted != null ? Future.succeededFuture(accepted) : refusal(accountId));
+    return changing(accountId, tx).compose(accepted -> accepted != null ? Future.succeededFuture(accepted) : refusal(accountId));
   }
 
   private Future<Long> queueJob(SqlConnection conn, String accountId, Origin origin, boolean force, boolean resume,
@@ -108,6 +111,11 @@ public final class AccountStore {
       return new JsonObject().put("accountId", accountId).put("accepted", false)
           .put("migrationStatus", current.wire()).put("reason", StartRules.refusalReason(current));
     });
+  }
+
+  /** A write of the account: whatever its outcome, the next read of it goes to PostgreSQL. */
+  private <T> Future<T> changing(String accountId, Future<T> write) {
+    return bounded(write).onComplete(ar -> cache.invalidate(accountId));
   }
 
   private <T> Future<T> bounded(Future<T> query) {

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 /** Serves the accounts store on the event bus. */
 public final class AccountStoreVerticle extends VerticleBase {
   private final Settings settings;
+  private AccountCache cache;
 
   public AccountStoreVerticle(Settings settings) {
     this.settings = settings;
@@ -18,9 +19,12 @@ public final class AccountStoreVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    cache = new AccountCache(vertx, settings.pg().uri(), settings.http().accountCacheMs());
+    cache.start();
     AccountStore store = new AccountStore(Database.pool(vertx, settings.pg()), settings.pg().queryTimeoutMs(),
-        settings.migration().recentDays());
+        settings.migration().recentDays(), cache);
     var bus = vertx.eventBus();
+    bus.<JsonObject>localConsumer(Bus.ACCOUNT_CHANGED, m -> cache.invalidate(m.body().getString("accountId")));
     bus.<JsonObject>consumer(Bus.ACCOUNT_UPSERT, m ->
         Bus.reply(m, store.upsert(m.body().getString("accountId"), m.body().getString("name"))));
     bus.<JsonObject>consumer(Bus.ACCOUNT_GET, m -> Bus.reply(m, store.get(m.body().getString("accountId"))));
@@ -39,5 +43,10 @@ public final class AccountStoreVerticle extends VerticleBase {
           }));
     });
     return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return cache.close();
   }
 }

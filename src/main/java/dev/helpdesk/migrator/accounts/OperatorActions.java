@@ -155,6 +155,7 @@ public final class OperatorActions {
   private Future<JsonObject> transition(String accountId, Function<SqlConnection, Future<Boolean>> change,
                                         Function<String, String> refusal) {
     Future<JsonObject> work = retryingDeadlocks(() -> pool.withTransaction(change::apply), 3)
+        .onComplete(ar -> changed(accountId))
         .compose(changed -> current(accountId).map(account -> {
           String status = account.getString("migration_status");
           return new JsonObject().put("accountId", accountId).put("accepted", changed)
@@ -162,6 +163,10 @@ public final class OperatorActions {
               .put("reason", changed ? null : refusal.apply(status));
         }));
     return bounded(work, queryTimeoutMs * 2);
+  }
+
+  private void changed(String accountId) {
+    vertx.eventBus().publish(Bus.ACCOUNT_CHANGED, new JsonObject().put("accountId", accountId));
   }
 
   private Future<Row> current(String accountId) {
@@ -202,7 +207,7 @@ public final class OperatorActions {
           }
           return chain.compose(v -> conn.preparedQuery(RESET).execute(Tuple.of(accountId))).mapEmpty();
         })), 3);
-    Future<JsonObject> work = tx.compose(v -> deleteUnreferenced(new ArrayList<>(blobs)))
+    Future<JsonObject> work = tx.onComplete(ar -> changed(accountId)).compose(v -> deleteUnreferenced(new ArrayList<>(blobs)))
         .map(files -> new JsonObject().put("accountId", accountId).put("purged", true)
             .put("migrationStatus", MigrationStatus.NOT_STARTED.wire())
             .put("deleted", deleted.put("files", files)));

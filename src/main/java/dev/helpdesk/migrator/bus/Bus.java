@@ -25,6 +25,11 @@ public final class Bus {
   public static final String ACCOUNT_CHECKED = "accounts.checked";
   /** {accountId, origin: "mobile"|"conversations", force: boolean} → StartAnswer, or NOT_FOUND. */
   public static final String MIGRATION_START = "accounts.start-migration";
+  /**
+   * published, local {accountId}: this instance changed the account and is about to answer for it; the
+   * store's cache forgets it now rather than when PostgreSQL's notification comes back (read your writes).
+   */
+  public static final String ACCOUNT_CHANGED = "accounts.changed";
 
   // --- Conversations client (conversations.ConversationsVerticle) -----------------------
   /** {accountId, budgetMs: long?} → {exists: boolean, threadCount: int?}, or UNAVAILABLE. */

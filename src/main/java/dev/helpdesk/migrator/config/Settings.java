@@ -15,7 +15,11 @@ import java.util.stream.Collectors;
 public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversations, Media media,
                        Auth auth, RateLimits rateLimits, Migration migration, Ops ops, Notify notifications) {
 
-  public record Http(int port, int maxHeaderBytes, int maxBodyBytes, Sse sse) {}
+  /**
+   * {@code accountCacheMs}: how long {@code GET /v1/accounts/{id}} may answer from memory an account that no
+   * notification said changed (accounts.AccountCache); 0 reads PostgreSQL every time.
+   */
+  public record Http(int port, int maxHeaderBytes, int maxBodyBytes, Sse sse, long accountCacheMs) {}
 
   /**
    * The progress stream: a comment line every {@code heartbeatMs} (proxies drop silent connections),
@@ -100,7 +104,12 @@ public record Settings(Http http, Pg pg, Dynamo dynamo, Conversations conversati
     RawConfig c = new RawConfig(json);
     Http http = new Http(c.port("HTTP_PORT", 8080), c.positiveInt("HTTP_MAX_HEADER_BYTES", 8192),
         c.positiveInt("HTTP_MAX_BODY_BYTES", 16384), new Sse(c.positiveLong("SSE_HEARTBEAT_MS", 15000),
-        c.positiveInt("SSE_MAX_STREAMS", 1000), c.positiveLong("SSE_RESYNC_MS", 5000)));
+        c.positiveInt("SSE_MAX_STREAMS", 1000), c.positiveLong("SSE_RESYNC_MS", 5000)),
+        c.nonNegativeInt("ACCOUNT_CACHE_MS", 2000));
+    if (http.accountCacheMs() > 60_000) {
+      // a safety net for a listener that died silently: longer would show a stale status for minutes
+      throw new ConfigException("ACCOUNT_CACHE_MS", "must be at most 60000 (0 turns the cache off)");
+    }
     long queryTimeoutMs = c.positiveLong("PG_QUERY_TIMEOUT_MS", 15000);
     Pg pg = new Pg(pgUri(c), c.positiveInt("PG_POOL_SIZE", 16), c.positiveLong("PG_ACQUIRE_TIMEOUT_MS", 5000),
         queryTimeoutMs, Math.min(queryTimeoutMs, c.positiveLong("MIGRATION_LEASE_TTL_MS", 30000)));

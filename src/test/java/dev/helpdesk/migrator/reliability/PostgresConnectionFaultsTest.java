@@ -87,7 +87,9 @@ class PostgresConnectionFaultsTest {
           .put("PG_URI", "postgresql://postgres:postgres@127.0.0.1:" + proxy.port() + "/" + svc.database)
           .put("PG_POOL_SIZE", 2)
           .put("PG_ACQUIRE_TIMEOUT_MS", acquireMs)
-          .put("PG_QUERY_TIMEOUT_MS", queryMs)).start();
+          .put("PG_QUERY_TIMEOUT_MS", queryMs)
+          // the status reads below must reach the pool, not the account store's cache (AccountCacheTest)
+          .put("ACCOUNT_CACHE_MS", 0)).start();
       svc.createAccount("pool-a");
       assertEquals(200, svc.http.get("/v1/accounts/pool-a", ADMIN).status());
 
