@@ -29,6 +29,8 @@ class SettingsTest {
     assertNull(s.auth().jwtPreviousSecret());
     assertEquals(500, s.migration().inboxHoldMs(), "README's default");
     assertEquals(0, Settings.from(valid().put("MIGRATION_INBOX_HOLD_MS", 0)).migration().inboxHoldMs(), "0 turns it off");
+    assertEquals(2000, s.http().accountCacheMs(), "README's default");
+    assertEquals(0, Settings.from(valid().put("ACCOUNT_CACHE_MS", 0)).http().accountCacheMs(), "0 turns it off");
   }
 
   @ParameterizedTest(name = "{0}={1} is refused")
@@ -50,6 +52,8 @@ class SettingsTest {
       "MIGRATION_BATCH_SIZE|-5",
       "MIGRATION_INBOX_HOLD_MS|-1",
       "MIGRATION_INBOX_HOLD_MS|60000",
+      "ACCOUNT_CACHE_MS|-1",
+      "ACCOUNT_CACHE_MS|60001",
       "DYNAMODB_MAX_IN_FLIGHT|many",
       "MIGRATION_MAX_FAILURE_RATIO|1.5",
       "DYNAMODB_HTTP_CLIENT|apache",
