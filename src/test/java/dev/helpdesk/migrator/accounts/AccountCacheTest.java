@@ -11,6 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
 import static dev.helpdesk.migrator.support.TestService.ADMIN;
 import static dev.helpdesk.migrator.support.TestService.CONVERSATIONS_CALLER;
 import static org.junit.jupiter.api.Assertions.*;
@@ -101,6 +105,46 @@ class AccountCacheTest {
     assertEquals("After", name(id));
     svc.execute("update accounts set name = 'Again' where account_id = ?", id);
     assertEquals("After", name(id), "answered from memory after the new LISTEN");
+  }
+
+  /**
+   * The listener kept from coming back (the database refuses new connections; the service's open ones
+   * stay): the change made meanwhile, which nobody was told of, shows at once, because losing the
+   * listener emptied the cache and turned it off, not merely at the next LISTEN or when the entry ages out.
+   */
+  @Test
+  void aChangeMadeWhileNobodyListensShowsAtOnce() throws Exception {
+    String id = create("ac-unheard", "Before");
+    assertEquals("Before", name(id));
+    try (Connection c = svc.connection(svc.database); Statement st = c.createStatement();
+         Connection admin = svc.connection("postgres"); Statement adminSt = admin.createStatement()) {
+      try {
+        st.execute("alter table accounts disable trigger accounts_changed");
+        adminSt.execute(allowConnections(false));
+        try (ResultSet rs = st.executeQuery(TERMINATE_LISTENER)) {
+          rs.next();
+          assertEquals(1, rs.getLong(1), "the listener ended");
+        }
+        st.executeUpdate("update accounts set name = 'After' where account_id = '" + id + "'");
+        TestService.sleep(300);
+        try (ResultSet rs = st.executeQuery("select count(*) from pg_stat_activity where datname = current_database() "
+            + "and application_name = '" + AccountCache.APPLICATION_NAME + "'")) {
+          rs.next();
+          assertEquals(0, rs.getLong(1), "nobody listens");
+        }
+        assertEquals("After", name(id), "no answer from before the loss, though the entry is " + (CACHE_MS - 300) + " ms from ageing out");
+      } finally {
+        adminSt.execute(allowConnections(true));
+      }
+    }
+  }
+
+  private static final String TERMINATE_LISTENER = "select count(*) from (select pid from pg_stat_activity "
+      + "where datname = current_database() and application_name = '" + AccountCache.APPLICATION_NAME
+      + "' offset 0) l where pg_terminate_backend(l.pid)";
+
+  private static String allowConnections(boolean allow) {
+    return "alter database \"" + svc.database + "\" allow_connections " + allow;
   }
 
   private static String create(String id, String name) {

@@ -195,6 +195,18 @@ public final class TestService implements AutoCloseable {
     }
   }
 
+  /**
+   * A connection of the test's own to {@code db} (the service's {@link #database}, or {@code postgres} to
+   * alter that one), for steps that must go on while the database refuses new logins.
+   */
+  public Connection connection(String db) {
+    try {
+      return pg.connect(db);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Runs a statement straight on the service's database, as an operator with psql would. */
   public int execute(String sql, Object... params) {
     try (Connection c = pg.connect(database); var st = c.prepareStatement(sql)) {
